@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Every variable Heirloom reads. Each may also be given as NAME_FILE (a Docker secret, say). */
+const variables = {
+  HEIRLOOM_DATA_DIR: { schema: z.string().min(1), hint: 'a directory path' },
+  HEIRLOOM_PORT: { schema: port, hint: 'a port number from 1 to 65535' },
+  HEIRLOOM_HOST: { schema: z.string().min(1), hint: 'an address to listen on, such as 0.0.0.0' },
+  HEIRLOOM_KEY_FILE: { schema: z.string().min(1), hint: 'the path of the master key file' },
+  HEIRLOOM_LOG_LEVEL: { schema: level, hint: `one of ${level.options.join(', ')}` },
+} as const;
+
+type VariableName = keyof typeof variables;
+
+export interface Config {
+  dataDir: string;
+  port: number;
+  host: string;
+  keyFile: string;
+  /** The key file was not configured and sits in the data dir: boot warns loudly. */
+  keyFileIsDefault: boolean;
+  logLevel: z.infer<typeof level>;
+}
+
+/** Reads NAME, or the contents of the file NAME_FILE points to; both set is an error. */
+function raw(env: NodeJS.ProcessEnv, name: VariableName): string | undefined {
+  const direct = env[name];
+  const fileVar = `${name}_FILE`;
+  const file = env[fileVar];
+  if (file === undefined || file === '') return direct === '' ? undefined : direct;
+  if (direct !== undefined && direct !== '') {
+    throw new UserError(`Set either ${name} or ${fileVar}, not both.`, 'config');
+  }
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new UserError(`${fileVar} points to ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'config');
+  }
+}
+
+function read<N extends VariableName>(env: NodeJS.ProcessEnv, name: N, fallback: string): z.infer<(typeof variables)[N]['schema']> {
+  const value = raw(env, name) ?? fallback;
+  const parsed = variables[name].schema.safeParse(value);
+  if (!parsed.success) {
+    throw new UserError(`${name} must be ${variables[name].hint} (got '${value}').`, 'config');
+  }
+  return parsed.data as z.infer<(typeof variables)[N]['schema']>;
+}
+
+/** Names that look like ours but are not: most likely a typo the admin would want to hear about. */
+export function unknownVariables(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set(Object.keys(variables).flatMap((n) => [n, `${n}_FILE`]));
+  known.add('HEIRLOOM_FAULT');
+  return Object.keys(env).filter((n) => n.startsWith('HEIRLOOM_') && !known.has(n));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(read(env, 'HEIRLOOM_DATA_DIR', './data'));
+  const configuredKey = raw(env, 'HEIRLOOM_KEY_FILE');
+  return {
+    dataDir,
+    port: read(env, 'HEIRLOOM_PORT', '8080'),
+    host: read(env, 'HEIRLOOM_HOST', '0.0.0.0'),
+    keyFile: path.resolve(configuredKey ?? path.join(dataDir, 'keys', 'master.key')),
+    keyFileIsDefault: configuredKey === undefined,
+    logLevel: read(env, 'HEIRLOOM_LOG_LEVEL', 'info'),
+  };
+}
+
+export const configVariables = Object.keys(variables) as VariableName[];

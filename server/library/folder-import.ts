@@ -1,0 +1,132 @@
+import { lstat, opendir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { findSidecar } from '../media/metadata.js';
+import type { IngestOutcome, IngestService } from './ingest.service.js';
+
+/** Names a camera, phone or OS leaves beside photos that are nobody's memory. */
+const JUNK = new Set(['thumbs.db', 'desktop.ini', '.ds_store', 'zbthumbnail.info']);
+const SIDECAR = /\.(xmp|aae)$/i;
+
+export interface FoundFile {
+  path: string;
+  relative: string;
+  size: number;
+}
+
+export interface FolderScan {
+  files: FoundFile[];
+  totalBytes: number;
+  /** Left alone on purpose, with the reason (symlinks, sockets). */
+  skipped: { relative: string; reason: string }[];
+}
+
+/** Lists every regular file below root; symlinks are never followed, so nothing outside root is read. */
+export async function scanFolder(root: string): Promise<FolderScan> {
+  const top = await lstat(root).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`${root} cannot be opened (${err.code ?? err.message})`, 'source-unreadable');
+  });
+  if (!top.isDirectory()) throw new UserError(`${root} is not a folder`, 'source-unreadable');
+  const scan: FolderScan = { files: [], totalBytes: 0, skipped: [] };
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await opendir(dir);
+    } catch (err) {
+      scan.skipped.push({ relative: path.relative(root, dir) || '.', reason: `folder cannot be read (${(err as NodeJS.ErrnoException).code})` });
+      return;
+    }
+    const subdirs: string[] = [];
+    for await (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(root, full);
+      if (entry.name.startsWith('.') || JUNK.has(entry.name.toLowerCase()) || SIDECAR.test(entry.name)) continue;
+      if (entry.isSymbolicLink()) scan.skipped.push({ relative, reason: 'symbolic link (not followed)' });
+      else if (entry.isDirectory()) subdirs.push(full);
+      else if (entry.isFile()) {
+        const size = await lstat(full).then((s) => s.size, () => 0);
+        scan.files.push({ path: full, relative, size });
+        scan.totalBytes += size;
+      } else scan.skipped.push({ relative, reason: 'not a regular file' });
+    }
+    for (const sub of subdirs.sort()) await walk(sub);
+  };
+  await walk(root);
+  return scan;
+}
+
+export interface ImportProgress {
+  files: number;
+  bytes: number;
+  current?: string;
+}
+
+export interface ImportSummary {
+  imported: number;
+  duplicates: number;
+  flagged: { relative: string; reason: string }[];
+  failed: { relative: string; reason: string }[];
+  skipped: { relative: string; reason: string }[];
+  /** Set when the run stopped early: by a signal or because the disk filled up. */
+  stoppedBy?: string;
+  notReached: number;
+}
+
+export interface ImportOptions {
+  ownerId: number;
+  concurrency?: number;
+  onProgress?: (p: ImportProgress) => void;
+  onFile?: (file: FoundFile, outcome: IngestOutcome | { status: 'failed'; reason: string }) => void;
+  /** Checked before each file starts; files already in flight finish. */
+  shouldStop?: () => string | undefined;
+}
+
+/** Imports a scanned folder through the ingest pipeline. Safe to rerun: what is stored is skipped as a duplicate. */
+export async function importFolder(ingest: IngestService, scan: FolderScan, opts: ImportOptions): Promise<ImportSummary> {
+  const summary: ImportSummary = { imported: 0, duplicates: 0, flagged: [], failed: [], skipped: [...scan.skipped], notReached: 0 };
+  const progress: ImportProgress = { files: 0, bytes: 0 };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < scan.files.length) {
+      const stop = summary.stoppedBy ?? opts.shouldStop?.();
+      if (stop) {
+        summary.stoppedBy = stop;
+        return;
+      }
+      const file = scan.files[next++]!;
+      progress.current = file.relative;
+      try {
+        const outcome = await ingest.ingestFile({
+          ownerId: opts.ownerId,
+          path: file.path,
+          originalName: path.basename(file.path),
+          sourcePath: file.relative,
+          sidecarPath: await findSidecar(file.path),
+        });
+        if (outcome.status === 'duplicate') summary.duplicates++;
+        else {
+          summary.imported++;
+          if (outcome.flag) summary.flagged.push({ relative: file.relative, reason: outcome.flag.reason });
+        }
+        opts.onFile?.(file, outcome);
+      } catch (err) {
+        if (err instanceof UserError && err.code === 'disk-full') {
+          summary.stoppedBy = err.message;
+          summary.failed.push({ relative: file.relative, reason: err.message });
+          return;
+        }
+        const reason = err instanceof UserError ? err.message : `unexpected error: ${(err as Error).message}`;
+        summary.failed.push({ relative: file.relative, reason });
+        opts.onFile?.(file, { status: 'failed', reason });
+      }
+      progress.files++;
+      progress.bytes += file.size;
+      opts.onProgress?.(progress);
+    }
+  };
+  const workers = Math.max(1, opts.concurrency ?? os.availableParallelism());
+  await Promise.all(Array.from({ length: workers }, worker));
+  summary.notReached = scan.files.length - summary.imported - summary.duplicates - summary.failed.length;
+  return summary;
+}

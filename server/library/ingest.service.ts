@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Db } from '../db/client.js';
+import { diskFull, UserError } from '../errors.js';
+import { faultPoint } from '../faults.js';
+import type { Logger } from '../log.js';
+import { detectType, SNIFF_BYTES, type FileType } from '../media/detect.js';
+import { readMetadata, type MediaMetadata, type MediaSource } from '../media/metadata.js';
+import { makePreviews, type Previews } from '../media/previews.js';
+import type { BlobStore } from '../vault/blob-store.js';
+import { blobRow, insertBlobs, stageBlobs, unstageBlobs } from '../vault/blobs.repo.js';
+import type { BlobKind } from '../vault/blobs.table.js';
+import type { SealedBlob } from '../vault/encrypt.js';
+import type { Keyring } from '../vault/keyring.js';
+import { findByOwnerSha, insertAsset } from './assets.repo.js';
+import type { NewAsset } from './assets.table.js';
+
+/** Files up to this size are read once into memory and shared by hashing, encryption and decoding. */
+const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
+
+export interface IngestDeps {
+  db: Db;
+  store: BlobStore;
+  keyring: Keyring;
+  log: Logger;
+}
+
+export interface FileToIngest {
+  ownerId: number;
+  /** A plaintext file on local disk: the user's own copy, which we only read. */
+  path: string;
+  originalName: string;
+  /** Where it sat inside an imported folder, for the record. */
+  sourcePath?: string;
+  sidecarPath?: string;
+}
+
+export type IngestOutcome =
+  | { status: 'imported'; assetId: number; type: FileType; flag?: { code: 'undecodable' | 'unsupported'; reason: string } }
+  | { status: 'duplicate'; assetId: number };
+
+interface Staged {
+  tmpPath: string;
+  sealed: SealedBlob;
+  kind: BlobKind;
+}
+
+type PreviewResult = { previews: Previews } | { flag: { code: 'undecodable' | 'unsupported'; reason: string } };
+
+/**
+ * The one way a file enters the vault: hash and encrypt to tmp/, fsync, dedupe per owner,
+ * rename into blobs/, then a single transaction. Only a committed transaction counts as stored.
+ */
+export class IngestService {
+  constructor(private readonly deps: IngestDeps) {}
+
+  async ingestFile(file: FileToIngest): Promise<IngestOutcome> {
+    const { db, store, keyring } = this.deps;
+    const handle = await open(file.path, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw sourceError(file.path, err);
+    });
+    let stat;
+    let buffer: Buffer | undefined;
+    let head: Buffer;
+    try {
+      stat = await handle.stat();
+      if (stat.size <= IN_MEMORY_LIMIT) {
+        buffer = await handle.readFile();
+        head = buffer.subarray(0, SNIFF_BYTES);
+      } else {
+        head = Buffer.alloc(SNIFF_BYTES);
+        await handle.read(head, 0, head.length, 0);
+      }
+    } catch (err) {
+      throw sourceError(file.path, err as NodeJS.ErrnoException);
+    } finally {
+      await handle.close();
+    }
+    const type = await detectType(head);
+
+    const metaOpts = { fileMtime: stat.mtime, sidecarPath: file.sidecarPath };
+    let work: [Promise<{ tmpPath: string; sealed: SealedBlob }>, Promise<MediaMetadata>, Promise<PreviewResult>];
+    if (buffer) {
+      const existing = findByOwnerSha(db, file.ownerId, sha256(buffer));
+      if (existing) return { status: 'duplicate', assetId: existing.id };
+      const source: MediaSource = { buffer };
+      // Decoding (libvips threads) overlaps with hashing and encryption (main thread).
+      work = [store.writeTemp(keyring, buffer), readMetadata(source, type, metaOpts), this.previews(source, type)];
+    } else {
+      const written = await store.writeTemp(keyring, createReadStream(file.path));
+      const existing = findByOwnerSha(db, file.ownerId, written.sealed.plainSha256);
+      if (existing) {
+        await store.discard(written.tmpPath);
+        return { status: 'duplicate', assetId: existing.id };
+      }
+      const source: MediaSource = { path: file.path };
+      work = [Promise.resolve(written), readMetadata(source, type, metaOpts), this.previews(source, type)];
+    }
+
+    const staged: Staged[] = [];
+    try {
+      const [written, meta, result] = await settleAll(work, (w) => store.discard(w.tmpPath));
+      staged.push({ ...written, kind: 'original' });
+      if ('previews' in result) {
+        staged.push({ ...(await store.writeTemp(keyring, result.previews.thumb)), kind: 'thumb' });
+        staged.push({ ...(await store.writeTemp(keyring, result.previews.preview)), kind: 'preview' });
+      }
+      return await this.commit(file, type, stat, meta, result, staged);
+    } catch (err) {
+      await Promise.all(staged.map((s) => store.discard(s.tmpPath)));
+      throw err;
+    }
+  }
+
+  private async previews(source: MediaSource, type: FileType): Promise<PreviewResult> {
+    if (type.kind === 'other') return { flag: { code: 'unsupported', reason: `not a photo or video format Heirloom knows (${type.mime})` } };
+    try {
+      return { previews: await makePreviews(source, type) };
+    } catch (err) {
+      if (err instanceof UserError) return { flag: { code: 'undecodable', reason: err.message } };
+      throw err;
+    }
+  }
+
+  private async commit(
+    file: FileToIngest,
+    type: FileType,
+    stat: { size: number; mtime: Date },
+    meta: MediaMetadata,
+    result: PreviewResult,
+    staged: Staged[],
+  ): Promise<IngestOutcome> {
+    const { db, store } = this.deps;
+    const sha = staged[0]!.sealed.plainSha256;
+    const ids = staged.map((s) => s.sealed.blobId);
+    const previews = 'previews' in result ? result.previews : undefined;
+    const byKind = (kind: BlobKind) => staged.find((s) => s.kind === kind)?.sealed.blobId;
+    const asset: NewAsset = {
+      ownerId: file.ownerId,
+      originalBlobId: staged[0]!.sealed.blobId,
+      sha256: sha,
+      kind: type.kind,
+      mime: type.mime,
+      originalName: file.originalName,
+      sourcePath: file.sourcePath,
+      fileSize: stat.size,
+      fileMtime: stat.mtime,
+      takenAt: new Date(meta.takenAt ?? stat.mtime.getTime()),
+      tzOffsetMinutes: meta.tzOffsetMinutes,
+      takenAtSource: meta.takenAt ? meta.takenAtSource : 'file:mtime',
+      width: previews?.width ?? meta.width,
+      height: previews?.height ?? meta.height,
+      durationMs: meta.durationMs,
+      thumbBlobId: byKind('thumb'),
+      previewBlobId: byKind('preview'),
+      thumbhash: previews?.thumbhash,
+      flag: 'flag' in result ? result.flag.code : null,
+      flagReason: 'flag' in result ? result.flag.reason : null,
+    };
+    const { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, rating, keywords, description } = meta;
+
+    try {
+      stageBlobs(db, ids);
+    } catch (err) {
+      throw diskFull(err) ?? err;
+    }
+    let assetId: number | undefined;
+    try {
+      for (const s of staged) await store.commit(s.tmpPath, s.sealed.blobId);
+      faultPoint('before-db-commit');
+      assetId = db.transaction((tx) => {
+        // Another writer may have stored the same file since the first check.
+        if (findByOwnerSha(tx, file.ownerId, sha)) return undefined;
+        insertBlobs(tx, staged.map((s) => blobRow(s.sealed, s.kind)));
+        const id = insertAsset(tx, asset, { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, rating, keywords, description });
+        unstageBlobs(tx, ids);
+        return id;
+      });
+    } catch (err) {
+      await this.unstore(ids);
+      throw diskFull(err) ?? err;
+    }
+    faultPoint('after-db-commit');
+    if (assetId === undefined) {
+      await this.unstore(ids);
+      return { status: 'duplicate', assetId: findByOwnerSha(db, file.ownerId, sha)!.id };
+    }
+    return { status: 'imported', assetId, type, flag: 'flag' in result ? result.flag : undefined };
+  }
+
+  /** Takes back renamed blobs whose transaction did not happen. */
+  private async unstore(ids: string[]): Promise<void> {
+    for (const id of ids) await this.deps.store.remove(id);
+    try {
+      unstageBlobs(this.deps.db, ids);
+    } catch (err) {
+      // A full disk can refuse even this delete; the next start clears the stale records.
+      this.deps.log.warn({ err }, 'could not clear staged blob records');
+    }
+  }
+}
+
+/** Like Promise.all, but waits for every part and undoes the written temp file when another part failed. */
+async function settleAll<W, M, P>(work: [Promise<W>, Promise<M>, Promise<P>], undo: (written: W) => Promise<void>): Promise<[W, M, P]> {
+  const [w, m, p] = await Promise.allSettled(work);
+  if (w.status === 'fulfilled' && m.status === 'fulfilled' && p.status === 'fulfilled') return [w.value, m.value, p.value];
+  if (w.status === 'fulfilled') await undo(w.value);
+  throw [w, m, p].find((r) => r.status === 'rejected')!.reason;
+}
+
+function sha256(buffer: Buffer): string {
+  return createHash('sha256').update(buffer).digest('hex');
+}
+
+function sourceError(path: string, err: NodeJS.ErrnoException): Error {
+  if (err.code === 'ENOENT') return new UserError(`${path} disappeared before it could be read`, 'source-vanished', { cause: err });
+  if (err.code === 'EACCES' || err.code === 'EPERM') return new UserError(`${path} cannot be read (permission denied)`, 'source-unreadable', { cause: err });
+  if (err.code === 'EISDIR') return new UserError(`${path} is a directory`, 'source-unreadable', { cause: err });
+  return new UserError(`${path} cannot be read (${err.code ?? err.message})`, 'source-unreadable', { cause: err });
+}

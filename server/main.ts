@@ -1,0 +1,32 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { openContext } from './context.js';
+import type { Logger } from './log.js';
+
+/** Boot: config → db + migrate → vault unlock → app → listen. SIGTERM/SIGINT drain and exit. */
+export async function startServer(config: Config, log: Logger): Promise<{ server: ServerType; stop(): Promise<void> }> {
+  const ctx = await openContext(config, log);
+  const app = createApp(ctx);
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  log.info({ host: config.host, port: config.port, dataDir: config.dataDir }, 'Heirloom is listening');
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ctx.close();
+      log.info('stopped');
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      // Idle keep-alive connections would hold close() open for minutes.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { server, stop };
+}

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+
+export interface RunToolOptions {
+  /** The tool is killed (SIGKILL) when it runs longer than this. */
+  timeoutMs: number;
+  /** The tool is killed when it writes more than this to stdout. Default 256 MiB. */
+  maxStdoutBytes?: number;
+}
+
+export interface RunToolResult {
+  stdout: Buffer;
+  stderr: string;
+}
+
+export type ToolFailure = 'missing' | 'timeout' | 'failed' | 'too-much-output';
+
+/** An external tool did not do its job; `detail` is the tool's own explanation (its last stderr lines). */
+export class ToolError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly failure: ToolFailure,
+    readonly detail: string,
+  ) {
+    super(`${tool} ${describe(failure)}${detail ? `: ${detail}` : ''}`);
+    this.name = 'ToolError';
+  }
+}
+
+const STDERR_KEEP = 16 * 1024;
+
+/** Runs `tool args…` without a shell, collecting stdout; rejects with a ToolError on a non-zero exit, a timeout or a missing binary. */
+export function runTool(tool: string, args: readonly string[], opts: RunToolOptions): Promise<RunToolResult> {
+  const maxStdout = opts.maxStdoutBytes ?? 256 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = '';
+    let killedFor: ToolFailure | undefined;
+    const kill = (why: ToolFailure) => {
+      killedFor ??= why;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => kill('timeout'), opts.timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > maxStdout) kill('too-much-output');
+      else chunks.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(err.code === 'ENOENT' ? new ToolError(tool, 'missing', 'not installed or not on PATH') : err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (killedFor) return reject(new ToolError(tool, killedFor, killedFor === 'timeout' ? `after ${opts.timeoutMs / 1000} s` : ''));
+      if (code === 0) return resolve({ stdout: Buffer.concat(chunks), stderr });
+      reject(new ToolError(tool, 'failed', lastLines(stderr) || (signal ? `killed by ${signal}` : `exit code ${code}`)));
+    });
+  });
+}
+
+function describe(failure: ToolFailure): string {
+  switch (failure) {
+    case 'missing':
+      return 'is missing';
+    case 'timeout':
+      return 'took too long';
+    case 'failed':
+      return 'failed';
+    case 'too-much-output':
+      return 'produced too much output';
+  }
+}
+
+function lastLines(stderr: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.slice(-2).join(' / ');
+}
