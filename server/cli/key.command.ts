@@ -1,6 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
+import { UserError } from '../errors.js';
 import { Keyring } from '../vault/keyring.js';
 import { decryptFile } from '../vault/reader.js';
 import { say, warn } from './output.js';
@@ -18,7 +18,10 @@ export async function keyGenerateCommand(out: string): Promise<number> {
 export async function decryptCommand(blob: string, opts: { key: string; out?: string }): Promise<number> {
   const keyring = await Keyring.load(opts.key);
   if (opts.out) {
-    const out = createWriteStream(opts.out, { flags: 'wx' });
+    const handle = await open(opts.out, 'wx').catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(err.code === 'EEXIST' ? `${opts.out} already exists; choose another name.` : `${opts.out} cannot be created (${err.code}).`, 'output-unwritable');
+    });
+    const out = handle.createWriteStream();
     try {
       await decryptFile(blob, keyring, out);
       await finished(out);

@@ -1,9 +1,9 @@
-import { lstat, opendir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { findSidecar } from '../media/metadata.js';
-import type { IngestOutcome, IngestService } from './ingest.service.js';
+import type { IngestService } from './ingest.service.js';
 
 /** Names a camera, phone or OS leaves beside photos that are nobody's memory. */
 const JUNK = new Set(['thumbs.db', 'desktop.ini', '.ds_store', 'zbthumbnail.info']);
@@ -32,13 +32,13 @@ export async function scanFolder(root: string): Promise<FolderScan> {
   const walk = async (dir: string): Promise<void> => {
     let entries;
     try {
-      entries = await opendir(dir);
+      entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (err) {
       scan.skipped.push({ relative: path.relative(root, dir) || '.', reason: `folder cannot be read (${(err as NodeJS.ErrnoException).code})` });
       return;
     }
     const subdirs: string[] = [];
-    for await (const entry of entries) {
+    for (const entry of entries) {
       const full = path.join(dir, entry.name);
       const relative = path.relative(root, full);
       if (entry.name.startsWith('.') || JUNK.has(entry.name.toLowerCase()) || SIDECAR.test(entry.name)) continue;
@@ -50,7 +50,7 @@ export async function scanFolder(root: string): Promise<FolderScan> {
         scan.totalBytes += size;
       } else scan.skipped.push({ relative, reason: 'not a regular file' });
     }
-    for (const sub of subdirs.sort()) await walk(sub);
+    for (const sub of subdirs) await walk(sub);
   };
   await walk(root);
   return scan;
@@ -59,7 +59,6 @@ export async function scanFolder(root: string): Promise<FolderScan> {
 export interface ImportProgress {
   files: number;
   bytes: number;
-  current?: string;
 }
 
 export interface ImportSummary {
@@ -77,7 +76,6 @@ export interface ImportOptions {
   ownerId: number;
   concurrency?: number;
   onProgress?: (p: ImportProgress) => void;
-  onFile?: (file: FoundFile, outcome: IngestOutcome | { status: 'failed'; reason: string }) => void;
   /** Checked before each file starts; files already in flight finish. */
   shouldStop?: () => string | undefined;
 }
@@ -95,7 +93,6 @@ export async function importFolder(ingest: IngestService, scan: FolderScan, opts
         return;
       }
       const file = scan.files[next++]!;
-      progress.current = file.relative;
       try {
         const outcome = await ingest.ingestFile({
           ownerId: opts.ownerId,
@@ -109,16 +106,12 @@ export async function importFolder(ingest: IngestService, scan: FolderScan, opts
           summary.imported++;
           if (outcome.flag) summary.flagged.push({ relative: file.relative, reason: outcome.flag.reason });
         }
-        opts.onFile?.(file, outcome);
       } catch (err) {
-        if (err instanceof UserError && err.code === 'disk-full') {
-          summary.stoppedBy = err.message;
-          summary.failed.push({ relative: file.relative, reason: err.message });
-          return;
-        }
         const reason = err instanceof UserError ? err.message : `unexpected error: ${(err as Error).message}`;
-        summary.failed.push({ relative: file.relative, reason });
-        opts.onFile?.(file, { status: 'failed', reason });
+        if (err instanceof UserError && err.code === 'empty-file') summary.skipped.push({ relative: file.relative, reason: 'empty file (0 bytes)' });
+        else summary.failed.push({ relative: file.relative, reason });
+        // A full disk fails every file after this one too: stop and say so once.
+        if (err instanceof UserError && err.code === 'disk-full') summary.stoppedBy = err.message;
       }
       progress.files++;
       progress.bytes += file.size;
@@ -127,6 +120,6 @@ export async function importFolder(ingest: IngestService, scan: FolderScan, opts
   };
   const workers = Math.max(1, opts.concurrency ?? os.availableParallelism());
   await Promise.all(Array.from({ length: workers }, worker));
-  summary.notReached = scan.files.length - summary.imported - summary.duplicates - summary.failed.length;
+  summary.notReached = scan.files.length - progress.files;
   return summary;
 }

@@ -65,6 +65,7 @@ export class IngestService {
     let head: Buffer;
     try {
       stat = await handle.stat();
+      if (stat.size === 0) throw new UserError(`${file.path} is empty (0 bytes): there is nothing to keep`, 'empty-file');
       if (stat.size <= IN_MEMORY_LIMIT) {
         buffer = await handle.readFile();
         head = buffer.subarray(0, SNIFF_BYTES);
@@ -73,7 +74,7 @@ export class IngestService {
         await handle.read(head, 0, head.length, 0);
       }
     } catch (err) {
-      throw sourceError(file.path, err as NodeJS.ErrnoException);
+      throw err instanceof UserError ? err : sourceError(file.path, err as NodeJS.ErrnoException);
     } finally {
       await handle.close();
     }
