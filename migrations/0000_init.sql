@@ -23,6 +23,7 @@ CREATE TABLE `blobs` (
 --> statement-breakpoint
 CREATE TABLE `staged_blobs` (
 	`id` text(32) PRIMARY KEY NOT NULL,
+	`pid` integer NOT NULL,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
 );
 --> statement-breakpoint

@@ -4,18 +4,16 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, unknownVariables } from './config.js';
 import { IntegrityError, UserError } from './errors.js';
 import { createLogger } from './log.js';
-import { roles } from './users/users.table.js';
-import { importCommand } from './cli/import.command.js';
-import { decryptCommand, keyGenerateCommand } from './cli/key.command.js';
+import { roles } from './users/roles.js';
 import { warn } from './cli/output.js';
-import { userCreateCommand } from './cli/user.command.js';
-import { startServer } from './main.js';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
   return n;
 };
+
+// Each command loads its own modules when it runs, so `--help` and `healthcheck` start in milliseconds.
 
 /** Commands log only warnings to stdout's JSON log; their own output is for people. */
 function setup(level?: string) {
@@ -34,6 +32,7 @@ program
   .description('start the web server (the default in the Docker image)')
   .action(async () => {
     const { config, log } = setup();
+    const { startServer } = await import('./main.js');
     await startServer(config, log);
   });
 
@@ -45,6 +44,7 @@ program
   .option('-j, --jobs <n>', 'files processed at once', positiveInt, os.availableParallelism())
   .action(async (dir: string, opts: { user: string; jobs: number }) => {
     const { config, log } = setup('warn');
+    const { importCommand } = await import('./cli/import.command.js');
     process.exitCode = await importCommand(config, log, dir, opts);
   });
 
@@ -57,6 +57,7 @@ user
   .option('-n, --display-name <name>', 'name shown in the app')
   .action(async (username: string, opts: { role: (typeof roles)[number]; displayName?: string }) => {
     const { config, log } = setup('warn');
+    const { userCreateCommand } = await import('./cli/user.command.js');
     process.exitCode = await userCreateCommand(config, log, username, opts);
   });
 
@@ -66,6 +67,7 @@ key
   .description('write a new master key file (for HEIRLOOM_KEY_FILE or a Docker secret) and print its recovery code')
   .requiredOption('-o, --out <file>', 'where to write it; an existing file is never overwritten')
   .action(async (opts: { out: string }) => {
+    const { keyGenerateCommand } = await import('./cli/key.command.js');
     process.exitCode = await keyGenerateCommand(opts.out);
   });
 
@@ -76,6 +78,7 @@ program
   .requiredOption('-k, --key <file>', 'the master key file')
   .option('-o, --out <file>', 'write here instead of stdout')
   .action(async (blob: string, opts: { key: string; out?: string }) => {
+    const { decryptCommand } = await import('./cli/key.command.js');
     process.exitCode = await decryptCommand(blob, opts);
   });
 

@@ -3,7 +3,7 @@ import { openContext } from '../context.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createUser } from '../users/users.service.js';
-import type { Role } from '../users/users.table.js';
+import type { Role } from '../users/roles.js';
 import { say } from './output.js';
 import { readSecret } from './prompt.js';
 

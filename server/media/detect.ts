@@ -12,6 +12,7 @@ export interface FileType {
 export const SNIFF_BYTES = 64 * 1024;
 
 const UNKNOWN: FileType = { mime: 'application/octet-stream', ext: 'bin', kind: 'other' };
+const TIFF = { mime: 'image/tiff', ext: 'tif' };
 
 const PHOTO_MIMES = new Set([
   'image/jpeg',
@@ -49,10 +50,19 @@ const VIDEO_MIMES = new Set([
 /** The file's type from its leading bytes (at least SNIFF_BYTES of them when the file is that long), never from its name. */
 export async function detectType(head: Uint8Array): Promise<FileType> {
   // A parser hiccup on hostile bytes means "unknown", not a failed upload.
-  const found = await fileTypeFromBuffer(head).catch(() => undefined);
+  const found = (await fileTypeFromBuffer(head).catch(() => undefined)) ?? (isTiff(head) ? TIFF : undefined);
   if (!found) return UNKNOWN;
   const kind: MediaKind = PHOTO_MIMES.has(found.mime) ? 'photo' : VIDEO_MIMES.has(found.mime) ? 'video' : 'other';
   return { mime: found.mime, ext: found.ext, kind };
+}
+
+/**
+ * file-type reads the first IFD to tell TIFF from TIFF-based RAWs and gives up when it lies beyond the head,
+ * as libtiff writes it after the pixels (scanners do this): the byte-order mark alone still says TIFF.
+ */
+function isTiff(head: Uint8Array): boolean {
+  const magic = Buffer.from(head.subarray(0, 4)).toString('latin1');
+  return magic === 'II*\0' || magic === 'MM\0*';
 }
 
 export function isRaw(type: FileType): boolean {

@@ -3,23 +3,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MediaSource } from './metadata.js';
 
+/** Returns the scratch directory, creating it on first call. */
+export type Scratch = () => Promise<string>;
+
 /**
- * Runs `fn` with a fresh private directory under os.tmpdir() (a RAM-backed tmpfs in the container,
- * never the data dir, since it holds plaintext) and removes it afterwards, whatever happened.
+ * Runs `fn` with a private scratch directory under os.tmpdir() (a RAM-backed tmpfs in the container; never
+ * the data dir, since it holds plaintext), created only if `fn` asks for it and always removed afterwards.
  */
-export async function withScratchDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'heirloom-media-'));
+export async function withScratch<T>(fn: (scratch: Scratch) => Promise<T>): Promise<T> {
+  let dir: Promise<string> | undefined;
   try {
-    return await fn(dir);
+    return await fn(() => (dir ??= mkdtemp(path.join(tmpdir(), 'heirloom-media-'))));
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await dir.then((d) => rm(d, { recursive: true, force: true }), () => undefined);
   }
 }
 
-/** A file path for tools that cannot read from memory: the source's own path, or its buffer written into `dir`. */
-export async function sourcePath(src: MediaSource, dir: string, ext: string): Promise<string> {
+/** A file path for tools that cannot read from memory: the source's own path, or its buffer written to scratch. */
+export async function sourcePath(src: MediaSource, scratch: Scratch, ext: string): Promise<string> {
   if ('path' in src) return src.path;
-  const file = path.join(dir, `source.${ext}`);
+  const file = path.join(await scratch(), `source.${ext}`);
   await writeFile(file, src.buffer, { mode: 0o600 });
   return file;
 }

@@ -3,7 +3,8 @@ import type { Db } from '../db/client.js';
 import { UserError } from '../errors.js';
 import { hashPassword } from './passwords.js';
 import { findUserByName, insertUser } from './users.repo.js';
-import { roles, type Role, type User } from './users.table.js';
+import { roles, type Role } from './roles.js';
+import type { User } from './users.table.js';
 
 export const usernameSchema = z
   .string()

@@ -1,0 +1,8 @@
+import { benchIngest } from './ingest.bench.js';
+import { benchVault } from './vault.bench.js';
+
+// Each figure is a ratio against a baseline measured in this same run on this same machine.
+console.log(`Heirloom bench · node ${process.version} · ${new Date().toISOString()}\n`);
+await benchVault();
+console.log();
+await benchIngest();
