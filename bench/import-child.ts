@@ -11,9 +11,11 @@ import { timed } from './measure.js';
 
 /**
  * Imports a folder into a fresh vault in its own process and prints {seconds, maxRssKb} as JSON,
- * so the bench sees this import's memory alone. Usage: node import-child.js <folder> <concurrency>
+ * so the bench sees this import's memory alone. The warm-up folder is imported first, untimed, as
+ * the baseline warms up too: first-use module loading is start-up cost, not ingest cost.
+ * Usage: node import-child.js <folder> <warm-up folder> <concurrency>
  */
-const [folder, concurrency] = process.argv.slice(2) as [string, string];
+const [folder, warmup, concurrency] = process.argv.slice(2) as [string, string, string];
 const dir = await mkdtemp(path.join(os.tmpdir(), 'heirloom-bench-import-'));
 try {
   const keyFile = path.join(dir, 'master.key');
@@ -21,6 +23,7 @@ try {
   const ctx = await openContext(loadConfig({ HEIRLOOM_DATA_DIR: path.join(dir, 'data'), HEIRLOOM_KEY_FILE: keyFile }), createLogger('silent'));
   try {
     const owner = await createUser(ctx.db, { username: 'bench', role: 'member', password: 'bench password 1' });
+    await importFolder(ctx.ingest, await scanFolder(warmup), { ownerId: owner.id, concurrency: Number(concurrency) });
     const scan = await scanFolder(folder);
     let imported = 0;
     const seconds = await timed(async () => {

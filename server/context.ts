@@ -6,6 +6,7 @@ import { migrateDb } from './db/migrate.js';
 import { IngestService } from './library/ingest.service.js';
 import type { Logger } from './log.js';
 import { closeMedia } from './media/previews.js';
+import { removeStaleScratch } from './media/scratch.js';
 import { BlobStore } from './vault/blob-store.js';
 import type { Keyring } from './vault/keyring.js';
 import { removeOrphanedBlobs } from './vault/staging.js';
@@ -32,6 +33,7 @@ export async function openContext(config: Config, log: Logger): Promise<Context>
     const store = new BlobStore(config.dataDir);
     await store.init();
     await removeOrphanedBlobs(db, store, log);
+    await removeStaleScratch();
     return {
       config,
       log,

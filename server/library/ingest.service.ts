@@ -85,7 +85,8 @@ export class IngestService {
     if (buffer) {
       const existing = findByOwnerSha(db, file.ownerId, sha256(buffer));
       if (existing) return { status: 'duplicate', assetId: existing.id };
-      const source: MediaSource = { buffer };
+      // ffmpeg and exiftool read videos from a file: the user's own copy spares a scratch copy.
+      const source: MediaSource = type.kind === 'video' ? { path: file.path } : { buffer };
       // Decoding (libvips threads) overlaps with hashing and encryption (main thread).
       work = [store.writeTemp(keyring, buffer), readMetadata(source, type, metaOpts), this.previews(source, type)];
     } else {
@@ -104,8 +105,10 @@ export class IngestService {
       const [written, meta, result] = await settleAll(work, (w) => store.discard(w.tmpPath));
       staged.push({ ...written, kind: 'original' });
       if ('previews' in result) {
-        staged.push({ ...(await store.writeTemp(keyring, result.previews.thumb)), kind: 'thumb' });
-        staged.push({ ...(await store.writeTemp(keyring, result.previews.preview)), kind: 'preview' });
+        const derived = await Promise.allSettled([store.writeTemp(keyring, result.previews.thumb), store.writeTemp(keyring, result.previews.preview)]);
+        for (const [i, d] of derived.entries()) if (d.status === 'fulfilled') staged.push({ ...d.value, kind: i === 0 ? 'thumb' : 'preview' });
+        const failed = derived.find((d) => d.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       return await this.commit(file, type, stat, meta, result, staged);
     } catch (err) {
@@ -168,7 +171,7 @@ export class IngestService {
     }
     let assetId: number | undefined;
     try {
-      for (const s of staged) await store.commit(s.tmpPath, s.sealed.blobId);
+      await Promise.all(staged.map((s) => store.commit(s.tmpPath, s.sealed.blobId)));
       faultPoint('before-db-commit');
       assetId = db.transaction((tx) => {
         // Another writer may have stored the same file since the first check.

@@ -219,6 +219,12 @@ describe('makePreviews for videos', () => {
     expect(await size(p.preview)).toMatchObject({ width: 240, height: 320 });
   });
 
+  it('tone-maps an HDR (HLG) phone video to SDR', async () => {
+    const p = await previewsOf(await makeVideo(at('hdr.mov'), { container: 'mov', hdr: true, seconds: 1 }));
+    expect(p).toMatchObject({ width: 320, height: 240 });
+    expect(await brightness(p.preview)).toBeGreaterThan(60);
+  });
+
   it('scales a large video frame down to the preview size and reports the full size', async () => {
     const p = await previewsOf(await makeVideo(at('big.mp4'), { width: 1920, height: 1080, seconds: 1 }));
     expect(p).toMatchObject({ width: 1920, height: 1080 });
