@@ -1,22 +1,60 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { ApiTokenService } from './auth/api-tokens.service.js';
+import { AuthService } from './auth/auth.service.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { SessionService } from './auth/sessions.service.js';
+import { setupRoutes } from './auth/setup.routes.js';
+import { LoginThrottle } from './auth/throttle.js';
 import type { Context as AppContext } from './context.js';
-import { UserError } from './errors.js';
+import { AccessError, UserError } from './errors.js';
+import type { AppEnv } from './http/app-env.js';
+import { authenticate } from './http/authenticate.js';
+import { clientInfo } from './http/client.js';
+import { csrfProtection } from './http/csrf.js';
+import { gate } from './http/gate.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticRoutes } from './http/static.routes.js';
 import { libraryRoutes } from './library/library.routes.js';
 import { LibraryService } from './library/library.service.js';
 
+/** The services routes call; built once per app from the opened context. */
+export function createServices(ctx: AppContext) {
+  const { db, keyring, log, config } = ctx;
+  const sessions = new SessionService(db, config);
+  const tokens = new ApiTokenService(db);
+  const throttle = new LoginThrottle(db);
+  return {
+    sessions,
+    tokens,
+    throttle,
+    auth: new AuthService({ db, keyring, sessions, throttle, log }),
+    library: new LibraryService(ctx),
+  };
+}
+
 export function createApp(ctx: AppContext) {
-  const library = new LibraryService(ctx);
-  const app = new Hono();
+  const { config, db, keyring } = ctx;
+  const services = createServices(ctx);
+  const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(securityHeaders);
   app.get('/healthz', (c) => c.text('ok'));
   app.route('/static', staticRoutes);
-  app.route('/', libraryRoutes(library));
+  app.use(clientInfo({ trustProxy: config.trustProxy, tls: Boolean(config.tls) }));
+  app.use(authenticate(services.sessions, services.tokens));
+  app.use(csrfProtection(db, keyring.deriveKey('csrf')));
+  app.use(gate(services.auth));
+  app.route('/', setupRoutes({ auth: services.auth, db, keyring, keyFile: config.keyFile, sessionMaxDays: config.sessionMaxDays }));
+  app.route('/', authRoutes(services.auth, config.sessionMaxDays));
+  app.route('/', libraryRoutes(services.library));
   app.notFound((c) => c.text('Not found.', 404));
   app.onError((err, c) => {
+    if (err instanceof AccessError) {
+      const wantsPage = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');
+      if (err.status === 401 && wantsPage) return c.redirect(`/login?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search ?? ''))}`, 303);
+      return c.text(err.message, err.status);
+    }
     if (err instanceof UserError) return c.text(err.message, 400);
     ctx.log.error({ err, requestId: c.get('requestId') }, 'request failed');
     return c.text(`Something went wrong on the server (request ${c.get('requestId')}). The details are in the server log.`, 500);

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { UserError } from './errors.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
+const days = z.coerce.number().int().min(1).max(3650);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const pem = (what: string) => z.string().refine((v) => v.includes(`-----BEGIN `) && v.includes(what), `PEM ${what}`);
 const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** Every variable Heirloom reads. Each may also be given as NAME_FILE (a Docker secret, say). */
@@ -13,6 +16,11 @@ const variables = {
   HEIRLOOM_HOST: { schema: z.string().min(1), hint: 'an address to listen on, such as 0.0.0.0' },
   HEIRLOOM_KEY_FILE: { schema: z.string().min(1), hint: 'the path of the master key file' },
   HEIRLOOM_LOG_LEVEL: { schema: level, hint: `one of ${level.options.join(', ')}` },
+  HEIRLOOM_TLS_CERT: { schema: pem('CERTIFICATE'), hint: 'a PEM certificate chain (usually given as HEIRLOOM_TLS_CERT_FILE)' },
+  HEIRLOOM_TLS_KEY: { schema: pem('PRIVATE KEY'), hint: 'a PEM private key (usually given as HEIRLOOM_TLS_KEY_FILE)', secret: true },
+  HEIRLOOM_TRUST_PROXY: { schema: bool, hint: 'true or false' },
+  HEIRLOOM_SESSION_IDLE_DAYS: { schema: days, hint: 'a number of days from 1 to 3650' },
+  HEIRLOOM_SESSION_MAX_DAYS: { schema: days, hint: 'a number of days from 1 to 3650' },
 } as const;
 
 type VariableName = keyof typeof variables;
@@ -25,6 +33,13 @@ export interface Config {
   /** The key file was not configured and sits in the data dir: boot warns loudly. */
   keyFileIsDefault: boolean;
   logLevel: z.infer<typeof level>;
+  /** Built-in HTTPS, for a LAN without a reverse proxy. */
+  tls?: { cert: string; key: string };
+  /** Take the client address and scheme from X-Forwarded-For / X-Forwarded-Proto (behind a reverse proxy). */
+  trustProxy: boolean;
+  /** A session ends after this many days unused, and after sessionMaxDays however busy. */
+  sessionIdleDays: number;
+  sessionMaxDays: number;
 }
 
 /** Reads NAME, or the contents of the file NAME_FILE points to; both set is an error. */
@@ -47,7 +62,8 @@ function read<N extends VariableName>(env: NodeJS.ProcessEnv, name: N, fallback:
   const value = raw(env, name) ?? fallback;
   const parsed = variables[name].schema.safeParse(value);
   if (!parsed.success) {
-    throw new UserError(`${name} must be ${variables[name].hint} (got '${value}').`, 'config');
+    const shown = 'secret' in variables[name] ? 'a value not shown here' : `'${value}'`;
+    throw new UserError(`${name} must be ${variables[name].hint} (got ${shown}).`, 'config');
   }
   return parsed.data as z.infer<(typeof variables)[N]['schema']>;
 }
@@ -69,7 +85,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyFile: path.resolve(configuredKey ?? path.join(dataDir, 'keys', 'master.key')),
     keyFileIsDefault: configuredKey === undefined,
     logLevel: read(env, 'HEIRLOOM_LOG_LEVEL', 'info'),
+    tls: readTls(env),
+    trustProxy: read(env, 'HEIRLOOM_TRUST_PROXY', 'false'),
+    sessionIdleDays: read(env, 'HEIRLOOM_SESSION_IDLE_DAYS', '14'),
+    sessionMaxDays: read(env, 'HEIRLOOM_SESSION_MAX_DAYS', '90'),
   };
+}
+
+function readTls(env: NodeJS.ProcessEnv): Config['tls'] {
+  const cert = raw(env, 'HEIRLOOM_TLS_CERT');
+  const key = raw(env, 'HEIRLOOM_TLS_KEY');
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new UserError('HTTPS needs both HEIRLOOM_TLS_CERT_FILE and HEIRLOOM_TLS_KEY_FILE (or neither, behind a reverse proxy).', 'config');
+  }
+  return { cert: read(env, 'HEIRLOOM_TLS_CERT', cert), key: read(env, 'HEIRLOOM_TLS_KEY', key) };
 }
 
 export const configVariables = Object.keys(variables) as VariableName[];

@@ -25,3 +25,14 @@ export function diskFull(err: unknown): UserError | undefined {
   if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'SQLITE_FULL') return undefined;
   return new UserError('The data disk is full: free some space, then try again. Nothing already stored was touched.', 'disk-full', { cause: err });
 }
+
+/** A request the caller may not make: 401 asks them to sign in, 403 says no, 404 hides what is not theirs. */
+export class AccessError extends Error {
+  constructor(
+    readonly status: 401 | 403 | 404,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AccessError';
+  }
+}

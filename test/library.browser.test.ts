@@ -3,8 +3,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, makeVideo, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser } from './helpers/browser.js';
-import { openTestVault, type TestVault } from './helpers/context.js';
+import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
 let v: TestVault;
@@ -39,7 +39,7 @@ describe('the library grid in Chromium', () => {
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    await signInPage(page, server.url, 'anna', TEST_PASSWORD);
     await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
     const tiles = await page.locator('.grid .tile img').count();
     expect(tiles).toBe(7);
@@ -53,7 +53,7 @@ describe('the library grid in Chromium', () => {
 
   it('fits a phone screen', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
-    await page.goto(server.url);
+    await signInPage(page, server.url, 'anna', TEST_PASSWORD);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: await artifactPath('library-grid-phone.png') });

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../server/app.js';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, makeTextAsJpg, removeFixtureDir } from './fixtures/index.js';
-import { openTestVault, type TestVault } from './helpers/context.js';
+import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
+import { listen } from './helpers/server.js';
+import { WebClient } from './helpers/web-client.js';
 
 let v: TestVault;
 let dir: string;
-let app: ReturnType<typeof createApp>;
+let server: Awaited<ReturnType<typeof listen>>;
+let web: WebClient;
 let thumbId: string;
 let previewId: string;
 let originalId: string;
@@ -15,14 +17,17 @@ let originalId: string;
 beforeAll(async () => {
   v = await openTestVault();
   dir = await makeFixtureDir('heirloom-http-');
-  app = createApp(v.ctx);
   const photo = await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: await makeJpeg(path.join(dir, 'lake.jpg')), originalName: 'lake.jpg' });
   await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: await makeTextAsJpg(path.join(dir, 'notes.jpg')), originalName: 'notes.jpg' });
   const row = v.ctx.db.$client.prepare('SELECT thumb_blob_id AS t, preview_blob_id AS p, original_blob_id AS o FROM assets WHERE id = ?').get((photo as { assetId: number }).assetId) as { t: string; p: string; o: string };
   ({ t: thumbId, p: previewId, o: originalId } = row);
+  server = await listen(v.ctx);
+  web = new WebClient(server.url);
+  await web.signIn('anna', TEST_PASSWORD);
 });
 
 afterAll(async () => {
+  await server?.close();
   await closeMedia();
   await v.cleanup();
   await removeFixtureDir(dir);
@@ -30,13 +35,13 @@ afterAll(async () => {
 
 describe('library pages over HTTP', () => {
   it('answers /healthz', async () => {
-    const res = await app.request('/healthz');
+    const res = await web.get('/healthz');
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok');
   });
 
   it('lists imported items as a grid, flagged ones named, with strict headers', async () => {
-    const res = await app.request('/');
+    const res = await web.get('/');
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain(`src="/media/${thumbId}"`);
@@ -50,30 +55,30 @@ describe('library pages over HTTP', () => {
   });
 
   it('serves thumbnails and previews decrypted, typed from their bytes, cached for good', async () => {
-    const thumb = await app.request(`/media/${thumbId}`);
+    const thumb = await web.get(`/media/${thumbId}`);
     expect(thumb.status).toBe(200);
     expect(thumb.headers.get('content-type')).toBe('image/webp');
     expect(thumb.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
     expect(thumb.headers.get('etag')).toBe(`"${thumbId}"`);
     expect((await thumb.arrayBuffer()).byteLength).toBeGreaterThan(100);
-    const preview = await app.request(`/media/${previewId}`);
+    const preview = await web.get(`/media/${previewId}`);
     expect(preview.status).toBe(200);
     expect(preview.headers.get('content-type')).toMatch(/^image\/(jpeg|webp)$/);
   });
 
   it('never serves originals, unknown ids or malformed ids through the derived-image route', async () => {
-    expect((await app.request(`/media/${originalId}`)).status).toBe(404);
-    expect((await app.request(`/media/${'0'.repeat(32)}`)).status).toBe(404);
-    expect((await app.request('/media/..%2F..%2Fheirloom.db')).status).toBe(404);
-    expect((await app.request('/media/ABC')).status).toBe(404);
+    expect((await web.get(`/media/${originalId}`)).status).toBe(404);
+    expect((await web.get(`/media/${'0'.repeat(32)}`)).status).toBe(404);
+    expect((await web.get('/media/..%2F..%2Fheirloom.db')).status).toBe(404);
+    expect((await web.get('/media/ABC')).status).toBe(404);
   });
 
   it('serves the page scripts and styles, including vendored ones, and nothing else', async () => {
-    expect((await app.request('/static/app.css')).status).toBe(200);
-    const vendor = await app.request('/static/vendor/thumbhash.js');
+    expect((await web.get('/static/app.css')).status).toBe(200);
+    const vendor = await web.get('/static/vendor/thumbhash.js');
     expect(vendor.status).toBe(200);
     expect(vendor.headers.get('content-type')).toContain('javascript');
-    expect((await app.request('/static/vendor/package.json')).status).toBe(404);
-    expect((await app.request('/static/../package.json')).status).toBe(404);
+    expect((await web.get('/static/vendor/package.json')).status).toBe(404);
+    expect((await web.get('/static/../package.json')).status).toBe(404);
   });
 });

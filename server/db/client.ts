@@ -16,3 +16,6 @@ export function openDb(file: string): Db {
   sqlite.pragma('cache_size = -16000');
   return drizzle({ client: sqlite, schema });
 }
+
+/** A transaction handle: repo functions that may run inside one take `Db | Tx`. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

@@ -1,8 +1,6 @@
 import { and, desc, eq, lt, or } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { assetMetadata, assets, type Asset, type NewAsset, type NewAssetMetadata } from './assets.table.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export function findByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
   return db

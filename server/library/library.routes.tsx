@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { pageContext } from '../../views/page-context.js';
+import type { AppEnv } from '../http/app-env.js';
 import { LibraryPage } from '../../views/pages/library.js';
 import type { LibraryService } from './library.service.js';
 
@@ -6,15 +8,15 @@ const PAGE_SIZE = 500;
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
 export function libraryRoutes(library: LibraryService) {
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/', (c) => {
-      const { items, more } = library.timeline({}, PAGE_SIZE);
-      return c.html(<LibraryPage items={items} more={more} />);
+      const { items, more } = library.timeline(c.var.actor, PAGE_SIZE);
+      return c.html(<LibraryPage page={pageContext(c)} items={items} more={more} />);
     })
     .get('/media/:blobId', async (c) => {
       const blobId = c.req.param('blobId');
-      const image = BLOB_ID.test(blobId) ? await library.derivedImage(blobId) : undefined;
-      if (!image) return c.text('No such image.', 404);
+      if (!BLOB_ID.test(blobId)) return c.text('There is no such image.', 404);
+      const image = await library.derivedImage(c.var.actor, blobId);
       // A blob id names immutable content, so the browser never has to ask again.
       return c.body(new Uint8Array(image.bytes), 200, {
         'Content-Type': image.mime,

@@ -10,6 +10,11 @@ export const users = sqliteTable('users', {
   role: text('role', { enum: roles }).notNull(),
   passwordHash: text('password_hash'),
   disabledAt: integer('disabled_at', { mode: 'timestamp_ms' }),
+  /** The TOTP secret, sealed with the master key (see Keyring.sealSecret); set once 2FA is confirmed. */
+  totpSecret: text('totp_secret'),
+  /** The last TOTP time step accepted, so no code works twice. */
+  totpLastStep: integer('totp_last_step'),
+  passwordChangedAt: integer('password_changed_at', { mode: 'timestamp_ms' }),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 });
 

@@ -1,9 +1,7 @@
 import { eq, inArray, notInArray } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { SealedBlob } from './encrypt.js';
 import { blobs, stagedBlobs, type BlobKind, type BlobRow } from './blobs.table.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export function blobRow(sealed: SealedBlob, kind: BlobKind): typeof blobs.$inferInsert {
   return {

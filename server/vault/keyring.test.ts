@@ -142,3 +142,23 @@ describe('recovery code', () => {
     }
   });
 });
+
+describe('sealed secrets', () => {
+  it('round-trip, and are bound to their purpose and key', () => {
+    const keyring = Keyring.generate();
+    const sealed = keyring.sealSecret('JBSWY3DPEHPK3PXP', 'totp:1');
+    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain('JBSWY3DP');
+    expect(keyring.openSecret(sealed, 'totp:1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => keyring.openSecret(sealed, 'totp:2')).toThrow(IntegrityError);
+    expect(() => Keyring.generate().openSecret(sealed, 'totp:1')).toThrow(IntegrityError);
+    expect(() => keyring.openSecret(sealed.slice(0, -2), 'totp:1')).toThrow(IntegrityError);
+  });
+
+  it('derives stable, purpose-specific keys', () => {
+    const keyring = Keyring.generate();
+    expect(keyring.deriveKey('csrf')).toEqual(keyring.deriveKey('csrf'));
+    expect(keyring.deriveKey('csrf')).not.toEqual(keyring.deriveKey('other'));
+    expect(keyring.deriveKey('csrf')).toHaveLength(32);
+  });
+});

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IntegrityError, UserError } from '../errors.js';
@@ -8,6 +8,7 @@ const KEY_SIZE = 32;
 const WRAP_NONCE_SIZE = 12;
 const DEK_AAD_LABEL = Buffer.from('heirloom-dek-v1', 'ascii');
 const RECOVERY_LABEL = Buffer.from('heirloom-recovery-v1', 'ascii');
+const SECRET_AAD_LABEL = 'heirloom-secret-v1:';
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** u32 BE version ‖ 32-byte key ‖ 4-byte checksum = 40 bytes = 64 base32 characters. */
 const RECOVERY_BYTES = 40;
@@ -123,6 +124,39 @@ export class Keyring {
       throw new IntegrityError(`cannot unwrap the data key of blob ${blobId}: wrong master key or damaged blob header`, { cause: err });
     }
     return dek;
+  }
+
+  /**
+   * Seals a small secret kept in the database (a TOTP secret, a replication password) as
+   * 'v<version>.<base64url(nonce ‖ ciphertext ‖ tag)>', bound to `purpose` so it cannot be moved elsewhere.
+   */
+  sealSecret(plain: string, purpose: string): string {
+    const version = this.currentVersion;
+    const nonce = randomBytes(WRAP_NONCE_SIZE);
+    const cipher = createCipheriv('aes-256-gcm', this.masterKey(version), nonce).setAAD(Buffer.from(SECRET_AAD_LABEL + purpose));
+    const sealed = Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `v${version}.${sealed.toString('base64url')}`;
+  }
+
+  openSecret(sealed: string, purpose: string): string {
+    const match = /^v(\d+)\.([A-Za-z0-9_-]+)$/.exec(sealed);
+    const key = match ? this.keys.get(Number(match[1]))?.key : undefined;
+    if (!match || !key) throw new IntegrityError(`a stored secret for ${purpose} cannot be opened with this key file`);
+    const bytes = Buffer.from(match[2]!, 'base64url');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, WRAP_NONCE_SIZE), { authTagLength: 16 })
+        .setAAD(Buffer.from(SECRET_AAD_LABEL + purpose))
+        .setAuthTag(bytes.subarray(-16));
+      return Buffer.concat([decipher.update(bytes.subarray(WRAP_NONCE_SIZE, -16)), decipher.final()]).toString('utf8');
+    } catch (err) {
+      throw new IntegrityError(`a stored secret for ${purpose} is damaged or belongs to another key`, { cause: err });
+    }
+  }
+
+  /** A key for one purpose (e.g. signing CSRF tokens), derived from the first master key with HKDF-SHA256. */
+  deriveKey(purpose: string): Buffer {
+    const first = Math.min(...this.keys.keys());
+    return Buffer.from(hkdfSync('sha256', this.masterKey(first).export(), Buffer.alloc(0), `heirloom-derived-v1:${purpose}`, KEY_SIZE));
   }
 
   /** The current key as 16 dash-separated groups of Crockford base32: version ‖ key ‖ checksum. */

@@ -1,8 +1,7 @@
 import { access } from 'node:fs/promises';
-import { eq } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { settings } from '../db/settings.table.js';
+import { getSetting, putSetting } from '../db/settings.repo.js';
 import { IntegrityError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { blobs } from './blobs.table.js';
@@ -21,7 +20,7 @@ async function exists(file: string): Promise<boolean> {
  * proves it is the key this vault was written with before anything is stored.
  */
 export async function unlockVault(config: Config, db: Db, log: Logger): Promise<Keyring> {
-  const check = db.select().from(settings).where(eq(settings.key, KEY_CHECK)).get();
+  const check = getSetting(db, KEY_CHECK);
   let keyring: Keyring;
   if (await exists(config.keyFile)) {
     keyring = await Keyring.load(config.keyFile);
@@ -38,7 +37,7 @@ export async function unlockVault(config: Config, db: Db, log: Logger): Promise<
   if (config.keyFileIsDefault) warnKeyBesideData(config, log);
 
   if (check) {
-    const [version, wrapped] = check.value.split(':') as [string, string];
+    const [version, wrapped] = check.split(':') as [string, string];
     try {
       keyring.unwrapDek(Buffer.from(wrapped, 'base64'), CHECK_BLOB_ID, Number(version));
     } catch (err) {
@@ -48,7 +47,7 @@ export async function unlockVault(config: Config, db: Db, log: Logger): Promise<
   } else {
     const version = keyring.currentVersion;
     const wrapped = keyring.wrapDek(Buffer.alloc(32), CHECK_BLOB_ID, version).toString('base64');
-    db.insert(settings).values({ key: KEY_CHECK, value: `${version}:${wrapped}` }).run();
+    putSetting(db, KEY_CHECK, `${version}:${wrapped}`);
   }
   return keyring;
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { packageRoot } from '../../server/paths.js';
 
 /** Debian's Chromium, headless, with the flags that keep it off the network. */
@@ -16,4 +16,12 @@ export async function artifactPath(name: string): Promise<string> {
   const dir = path.join(packageRoot, 'test-artifacts');
   await mkdir(dir, { recursive: true });
   return path.join(dir, name);
+}
+
+/** Signs in through the real form and waits for the page it leads to. */
+export async function signInPage(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
 }

@@ -14,6 +14,8 @@ export interface TestVault {
   cleanup(): Promise<void>;
 }
 
+export const TEST_PASSWORD = 'correct horse battery';
+
 /** A real data dir in a temp folder, opened the way the server opens it, with one member. */
 export async function openTestVault(env: Record<string, string> = {}): Promise<TestVault> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'heirloom-test-'));
@@ -21,7 +23,7 @@ export async function openTestVault(env: Record<string, string> = {}): Promise<T
   const { Keyring } = await import('../../server/vault/keyring.js');
   await Keyring.generate().save(config.keyFile);
   const ctx = await openContext(config, createLogger('silent'));
-  const owner = await createUser(ctx.db, { username: 'anna', role: 'member', password: 'correct horse battery' });
+  const owner = await createUser(ctx.db, { username: 'anna', role: 'member', password: TEST_PASSWORD });
   return {
     dir,
     config,

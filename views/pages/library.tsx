@@ -1,5 +1,6 @@
 import type { TimelineItem } from '../../server/library/assets.repo.js';
 import { Layout } from '../layout.js';
+import type { PageContext } from '../page-context.js';
 
 const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
@@ -21,9 +22,9 @@ function Tile({ item }: { item: TimelineItem }) {
   );
 }
 
-export function LibraryPage(props: { items: TimelineItem[]; more: boolean }) {
+export function LibraryPage(props: { page: PageContext; items: TimelineItem[]; more: boolean }) {
   return (
-    <Layout title="Library" scripts={['/static/grid.js']}>
+    <Layout title="Library" page={props.page} scripts={['/static/grid.js']}>
       <h1>Library</h1>
       {props.items.length === 0 ? (
         <p class="empty">

@@ -1,0 +1,47 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { recordAudit } from '../audit/audit.repo.js';
+import type { Db } from '../db/client.js';
+import { UserError } from '../errors.js';
+import { users, type User } from '../users/users.table.js';
+import { apiTokens, tokenScopes, type ApiToken, type TokenScope } from './api-tokens.table.js';
+import { hashSecretToken, newSecretToken } from './secret-token.js';
+import type { ClientInfo } from './sessions.service.js';
+
+const TOUCH_EVERY_MS = 60_000;
+
+/** Per-device tokens for WebDAV, the sync CLI and scripts: `Authorization: Bearer hlt_…`. */
+export class ApiTokenService {
+  constructor(private readonly db: Db) {}
+
+  /** Returns the token itself exactly once; only its hash is stored. */
+  create(user: User, input: { name: string; scope: string }, client: ClientInfo): { token: string; row: ApiToken } {
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 64) throw new UserError('Give the device a name of 1 to 64 characters, such as "Anna\'s phone".', 'invalid-name');
+    if (!tokenScopes.includes(input.scope as TokenScope)) throw new UserError(`The scope must be one of ${tokenScopes.join(', ')}.`, 'invalid-scope');
+    const { token, hash } = newSecretToken('hlt');
+    const row = this.db.insert(apiTokens).values({ userId: user.id, name, scope: input.scope as TokenScope, tokenHash: hash }).returning().get();
+    recordAudit(this.db, { event: 'token-created', actor: user, ip: client.ip, detail: `${name} (${row.scope})` });
+    return { token, row };
+  }
+
+  resolve(token: string, client: ClientInfo, now = new Date()): { token: ApiToken; user: User } | undefined {
+    const found = this.db.select({ token: apiTokens, user: users }).from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId)).where(eq(apiTokens.tokenHash, hashSecretToken(token))).get();
+    if (!found || found.user.disabledAt) return undefined;
+    const last = found.token.lastUsedAt?.getTime() ?? 0;
+    if (now.getTime() - last > TOUCH_EVERY_MS || found.token.lastIp !== client.ip) {
+      this.db.update(apiTokens).set({ lastUsedAt: now, lastIp: client.ip, lastUserAgent: client.userAgent.slice(0, 512) }).where(eq(apiTokens.id, found.token.id)).run();
+    }
+    return found;
+  }
+
+  list(userId: number): ApiToken[] {
+    return this.db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(desc(apiTokens.createdAt)).all();
+  }
+
+  /** Revokes one of the user's own tokens; false when there is no such token of theirs. */
+  revoke(user: User, tokenId: number, client: ClientInfo): boolean {
+    const row = this.db.delete(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, user.id))).returning().get();
+    if (row) recordAudit(this.db, { event: 'token-revoked', actor: user, ip: client.ip, detail: row.name });
+    return Boolean(row);
+  }
+}
