@@ -1,6 +1,8 @@
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { SessionService } from './auth/sessions.service.js';
 import { openContext } from './context.js';
 import type { Logger } from './log.js';
 
@@ -9,13 +11,21 @@ export async function startServer(config: Config, log: Logger): Promise<{ server
   const ctx = await openContext(config, log);
   const app = createApp(ctx);
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const listen = { fetch: app.fetch, port: config.port, hostname: config.host };
+    const s = config.tls
+      ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' } }, () => resolve(s))
+      : serve(listen, () => resolve(s));
     s.once('error', reject);
   });
-  log.info({ host: config.host, port: config.port, dataDir: config.dataDir }, 'Heirloom is listening');
+  // Until the job scheduler owns housekeeping: drop expired sessions at boot and hourly.
+  const sessions = new SessionService(ctx.db, config);
+  sessions.sweep();
+  const sweeper = setInterval(() => sessions.sweep(), 3_600_000).unref();
+  log.info({ host: config.host, port: config.port, https: Boolean(config.tls), dataDir: config.dataDir }, 'Heirloom is listening');
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await ctx.close();
       log.info('stopped');

@@ -10,6 +10,8 @@ import type { AuthService, SignedIn } from './auth.service.js';
 /** Sign-in (password, then the second factor when the account has one) and sign-out. */
 export function authRoutes(auth: AuthService, sessionMaxDays: number) {
   const startSession = (c: Context<AppEnv>, signedIn: SignedIn, next: string) => {
+    const previous = c.var.actor?.via.kind === 'session' ? c.var.actor.via.sessionId : undefined;
+    if (previous !== undefined) auth.replaced(previous);
     writeCookie(c, SESSION_COOKIE, signedIn.token, signedIn.stage === 'mfa' ? 600 : sessionMaxDays * 86_400);
     return c.redirect(signedIn.stage === 'mfa' ? `/login/2fa?next=${encodeURIComponent(next)}` : next, 303);
   };

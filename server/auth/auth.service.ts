@@ -100,6 +100,11 @@ export class AuthService {
     return { token: sessions.start(user.id, 'full', client).token, user, stage: 'full' };
   }
 
+  /** A browser that signs in again gives up its old session (the new one has a new token). */
+  replaced(sessionId: number): void {
+    this.deps.sessions.end(sessionId);
+  }
+
   signOut(sessionId: number, user: User, client: ClientInfo): void {
     this.deps.sessions.end(sessionId);
     recordAudit(this.deps.db, { event: 'logout', actor: user, ip: client.ip });
