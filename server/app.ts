@@ -1,5 +1,10 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { accountRoutes } from './account/account.routes.js';
+import { adminRoutes } from './admin/admin.routes.js';
+import { adminUserRoutes } from './admin/admin-users.routes.js';
+import { InviteService } from './admin/invites.service.js';
+import { apiRoutes } from './api/api.routes.js';
 import { ApiTokenService } from './auth/api-tokens.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -17,6 +22,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { staticRoutes } from './http/static.routes.js';
 import { libraryRoutes } from './library/library.routes.js';
 import { LibraryService } from './library/library.service.js';
+import { inviteRoutes } from './users/invite.routes.js';
 
 /** The services routes call; built once per app from the opened context. */
 export function createServices(ctx: AppContext) {
@@ -30,6 +36,7 @@ export function createServices(ctx: AppContext) {
     throttle,
     auth: new AuthService({ db, keyring, sessions, throttle, log }),
     library: new LibraryService(ctx),
+    invites: new InviteService(db),
   };
 }
 
@@ -48,9 +55,15 @@ export function createApp(ctx: AppContext) {
   app.route('/', setupRoutes({ auth: services.auth, db, keyring, keyFile: config.keyFile, sessionMaxDays: config.sessionMaxDays }));
   app.route('/', authRoutes(services.auth, config.sessionMaxDays));
   app.route('/', libraryRoutes(services.library));
+  app.route('/', adminRoutes({ db, auth: services.auth }));
+  app.route('/', adminUserRoutes({ db, invites: services.invites }));
+  app.route('/', inviteRoutes({ invites: services.invites, sessions: services.sessions, sessionMaxDays: config.sessionMaxDays }));
+  app.route('/account', accountRoutes({ ...services, db, keyring }));
+  app.route('/api/v1', apiRoutes());
   app.notFound((c) => c.text('Not found.', 404));
   app.onError((err, c) => {
     if (err instanceof AccessError) {
+      if (c.req.path.startsWith('/api/')) return c.json({ error: err.message }, err.status);
       const wantsPage = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');
       if (err.status === 401 && wantsPage) return c.redirect(`/login?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search ?? ''))}`, 303);
       return c.text(err.message, err.status);

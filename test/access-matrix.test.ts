@@ -1,9 +1,13 @@
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../server/app.js';
+import { InviteService } from '../server/admin/invites.service.js';
+import { ApiTokenService } from '../server/auth/api-tokens.service.js';
 import { SessionService } from '../server/auth/sessions.service.js';
 import { closeMedia } from '../server/media/previews.js';
 import { createUser } from '../server/users/users.service.js';
+import { users } from '../server/users/users.table.js';
 import { makeFixtureDir, makeJpeg, removeFixtureDir } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
@@ -26,11 +30,20 @@ interface Row {
 
 interface Fixture {
   thumbId: string;
+  /** The owner's own session and API token (other roles must get 404 for them). */
+  ownerSessionId: number;
+  ownerTokenId: number;
+  inviteId: number;
+  inviteToken: string;
+  victimId: number;
 }
 
 const everyone = (e: Expect): Record<Role, Expect> => ({ anonymous: e, viewer: e, owner: e, other: e, admin: e });
 const signedIn = (e: Expect): Record<Role, Expect> => ({ anonymous: 303, viewer: e, owner: e, other: e, admin: e });
 const signedInPost = (e: Expect): Record<Role, Expect> => ({ anonymous: 401, viewer: e, owner: e, other: e, admin: e });
+const adminPage: Record<Role, Expect> = { anonymous: 303, viewer: 403, owner: 403, other: 403, admin: 200 };
+const adminPost = (e: Expect): Record<Role, Expect> => ({ anonymous: 401, viewer: 403, owner: 403, other: 403, admin: e });
+const ownerOnly = (e: Expect): Record<Role, Expect> => ({ anonymous: 401, viewer: 404, owner: e, other: 404, admin: 404 });
 
 const matrix: Row[] = [
   { method: 'GET', route: '/healthz', expect: everyone(200) },
@@ -53,6 +66,33 @@ const matrix: Row[] = [
     path: (f) => `/media/${f.thumbId}`,
     expect: { anonymous: 303, viewer: 404, owner: 200, other: 404, admin: 404 },
   },
+  // One's own account: every role, only through a signed-in browser. Empty forms are refused with 422.
+  { method: 'GET', route: '/account', expect: signedIn(200) },
+  { method: 'POST', route: '/account/password', expect: signedInPost(422) },
+  { method: 'GET', route: '/account/2fa', expect: signedIn(200) },
+  { method: 'POST', route: '/account/2fa/enable', expect: signedInPost(422) },
+  { method: 'POST', route: '/account/2fa/disable', expect: signedInPost(422) },
+  { method: 'POST', route: '/account/2fa/recovery-codes', expect: signedInPost(422) },
+  { method: 'GET', route: '/account/devices', expect: signedIn(200) },
+  { method: 'POST', route: '/account/devices/sessions/:id{[0-9]{1,12}}/revoke', path: (f) => `/account/devices/sessions/${f.ownerSessionId}/revoke`, expect: ownerOnly(303) },
+  // After the row above: it would end the owner's fixture session too.
+  { method: 'POST', route: '/account/devices/sessions/revoke-others', expect: signedInPost(303) },
+  { method: 'POST', route: '/account/tokens', expect: signedInPost(422) },
+  { method: 'POST', route: '/account/tokens/:id{[0-9]{1,12}}/revoke', path: (f) => `/account/tokens/${f.ownerTokenId}/revoke`, expect: ownerOnly(303) },
+  { method: 'GET', route: '/api/v1/me', expect: { anonymous: 401, viewer: 200, owner: 200, other: 200, admin: 200 } },
+  // Running the server: the admin alone.
+  { method: 'GET', route: '/admin', expect: adminPage },
+  { method: 'GET', route: '/admin/users', expect: adminPage },
+  { method: 'POST', route: '/admin/invites', expect: adminPost(422) },
+  { method: 'POST', route: '/admin/invites/:id{[0-9]+}/revoke', path: (f) => `/admin/invites/${f.inviteId}/revoke`, expect: adminPost(303) },
+  { method: 'POST', route: '/admin/users/:id{[0-9]+}/disable', path: (f) => `/admin/users/${f.victimId}/disable`, expect: adminPost(303) },
+  { method: 'POST', route: '/admin/users/:id{[0-9]+}/enable', path: (f) => `/admin/users/${f.victimId}/enable`, expect: adminPost(303) },
+  { method: 'GET', route: '/admin/settings', expect: adminPage },
+  { method: 'POST', route: '/admin/settings/require-2fa', expect: adminPost(303) },
+  { method: 'GET', route: '/admin/audit', expect: adminPage },
+  // An invite link works for whoever holds it (the token is the credential); an empty form is refused.
+  { method: 'GET', route: '/invite/:token', path: (f) => `/invite/${f.inviteToken}`, expect: everyone(200) },
+  { method: 'POST', route: '/invite/:token', path: (f) => `/invite/${f.inviteToken}`, expect: everyone(422) },
 ];
 
 let v: TestVault;
@@ -70,7 +110,16 @@ beforeAll(async () => {
   dir = await makeFixtureDir('heirloom-matrix-');
   const photo = await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: await makeJpeg(path.join(dir, 'a.jpg')), originalName: 'a.jpg' });
   const row = v.ctx.db.$client.prepare('SELECT thumb_blob_id AS t FROM assets WHERE id = ?').get((photo as { assetId: number }).assetId) as { t: string };
-  fixture = { thumbId: row.t };
+  const client = { ip: '127.0.0.1', userAgent: 'matrix' };
+  const ownerSession = new SessionService(v.ctx.db, v.config).start(v.ownerId, 'full', client).session;
+  const owner = v.ctx.db.select().from(users).where(eq(users.id, v.ownerId)).get()!;
+  const admin = v.ctx.db.select().from(users).where(eq(users.id, userIds.admin)).get()!;
+  const ownerToken = new ApiTokenService(v.ctx.db).create(owner, { name: 'phone', scope: 'full' }, client).row;
+  const invites = new InviteService(v.ctx.db);
+  const revocable = invites.create(admin, { role: 'member', note: '', days: '7' }, client).invite;
+  const open = invites.create(admin, { role: 'viewer', note: 'Grandpa', days: '7' }, client);
+  const victimId = (await createUser(v.ctx.db, { username: 'victim', role: 'member', password: TEST_PASSWORD })).id;
+  fixture = { thumbId: row.t, ownerSessionId: ownerSession.id, ownerTokenId: ownerToken.id, inviteId: revocable.id, inviteToken: open.token, victimId };
   server = await listen(v.ctx);
 });
 

@@ -8,8 +8,10 @@ export type Action =
   | { do: 'read-item'; ownerId: number }
   | { do: 'add-items' }
   | { do: 'change-item'; ownerId: number }
-  /** Passwords, 2FA, devices: one's own account. */
+  /** Passwords, 2FA, devices: one's own account, from a signed-in browser only, so a leaked API token cannot take the account over. */
   | { do: 'manage-own-account' }
+  /** Who one is (GET /api/v1/me): lets a script check its token. */
+  | { do: 'read-own-account' }
   | { do: 'administer' };
 
 /** The one rule book. Items are private to their owner; the admin runs the server but does not browse members' photos. */
@@ -20,8 +22,10 @@ export function can(actor: Actor | undefined, action: Action): boolean {
   if (uploadOnly) return action.do === 'add-items' && user.role !== 'viewer';
   switch (action.do) {
     case 'browse':
-    case 'manage-own-account':
+    case 'read-own-account':
       return true;
+    case 'manage-own-account':
+      return actor.via.kind === 'session';
     case 'read-item':
       return action.ownerId === user.id;
     case 'add-items':

@@ -8,10 +8,9 @@ import { countUsers, findUserByName, updateUser } from '../users/users.repo.js';
 import { createUser } from '../users/users.service.js';
 import type { User } from '../users/users.table.js';
 import type { Keyring } from '../vault/keyring.js';
-import { consumeRecoveryCode } from './recovery-codes.js';
+import { spendSecondFactor } from './second-factor.js';
 import type { ClientInfo, SessionService } from './sessions.service.js';
 import type { LoginThrottle, ThrottleKey } from './throttle.js';
-import { acceptTotp } from './totp.js';
 
 export const REQUIRE_2FA_SETTING = 'auth.require-2fa';
 
@@ -29,9 +28,6 @@ export interface AuthDeps {
   throttle: LoginThrottle;
   log: Logger;
 }
-
-/** The purpose a TOTP secret is sealed under: bound to its user, so it cannot be copied to another row. */
-export const totpPurpose = (userId: number) => `totp:${userId}`;
 
 const WRONG = 'The user name or password is wrong.';
 
@@ -77,17 +73,7 @@ export class AuthService {
     const { db, throttle, sessions, keyring } = this.deps;
     const keys: ThrottleKey[] = [`user:${user.username}`, `ip:${client.ip}`];
     this.refuseIfThrottled(keys, user.username, client);
-    const trimmed = code.trim().slice(0, 32);
-    let how: 'totp' | 'recovery' | undefined;
-    if (/^\d{3}\s?\d{3}$/.test(trimmed)) {
-      const step = acceptTotp(keyring.openSecret(user.totpSecret!, totpPurpose(user.id)), trimmed, user.totpLastStep);
-      if (step !== undefined) {
-        updateUser(db, user.id, { totpLastStep: step });
-        how = 'totp';
-      }
-    } else if (consumeRecoveryCode(db, user.id, trimmed)) {
-      how = 'recovery';
-    }
+    const how = spendSecondFactor(db, keyring, user, code);
     if (!how) {
       throttle.fail(keys);
       recordAudit(db, { event: 'second-factor-failed', actor: user, ip: client.ip });

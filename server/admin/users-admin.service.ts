@@ -1,0 +1,56 @@
+import { recordAudit, type AuditEvent } from '../audit/audit.repo.js';
+import { deleteUserSessions } from '../auth/sessions.repo.js';
+import type { Db } from '../db/client.js';
+import { UserError } from '../errors.js';
+import { findUserByName, listUsers, updateUser } from '../users/users.repo.js';
+import { setPassword } from '../users/users.service.js';
+import type { User } from '../users/users.table.js';
+
+/** Who makes a change: an admin in the browser, or the operator at the server's console (the CLI). */
+export type ChangedBy = { user: User; ip: string } | 'console';
+
+/** Any account by name, disabled ones included (requireUser refuses those). */
+export function findAccount(db: Db, name: string): User {
+  const user = findUserByName(db, name.trim().toLowerCase());
+  if (!user) throw new UserError(`There is no user named ${name}.`, 'no-such-user');
+  return user;
+}
+
+/**
+ * Disables an account and ends all its sessions; its API tokens stop resolving because it is disabled.
+ * Nobody disables themselves, and the last active admin stays, so the server always has someone to run it.
+ * Returns how many sessions were ended (none when it already was disabled).
+ */
+export function disableUser(db: Db, target: User, by: ChangedBy): number {
+  if (by !== 'console' && by.user.id === target.id) throw new UserError('You cannot disable your own account.', 'disable-self');
+  if (target.disabledAt) return 0;
+  return db.transaction(() => {
+    const otherAdmins = listUsers(db).filter((u) => u.role === 'admin' && !u.disabledAt && u.id !== target.id);
+    if (target.role === 'admin' && otherAdmins.length === 0) {
+      throw new UserError(`${target.username} is the last active administrator. Create or enable another administrator first.`, 'last-admin');
+    }
+    updateUser(db, target.id, { disabledAt: new Date() });
+    const ended = deleteUserSessions(db, target.id);
+    audit(db, 'user-disabled', target, by);
+    return ended;
+  });
+}
+
+export function enableUser(db: Db, target: User, by: ChangedBy): void {
+  if (!target.disabledAt) return;
+  updateUser(db, target.id, { disabledAt: null });
+  audit(db, 'user-enabled', target, by);
+}
+
+/** Sets a new password and signs the account out everywhere. Returns how many sessions were ended. */
+export async function resetPassword(db: Db, target: User, password: string, by: ChangedBy): Promise<number> {
+  await setPassword(db, target, password);
+  const ended = deleteUserSessions(db, target.id);
+  audit(db, 'password-reset', target, by);
+  return ended;
+}
+
+function audit(db: Db, event: AuditEvent, subject: User, by: ChangedBy): void {
+  if (by === 'console') recordAudit(db, { event, subject: subject.username, detail: 'on the command line' });
+  else recordAudit(db, { event, actor: by.user, subject: subject.username, ip: by.ip });
+}

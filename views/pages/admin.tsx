@@ -1,0 +1,44 @@
+import { Layout } from '../layout.js';
+import type { PageContext } from '../page-context.js';
+
+const sections = [
+  { href: '/admin/users', label: 'People and invites', about: 'Everyone with an account, invite links, disabling an account.' },
+  { href: '/admin/audit', label: 'Audit log', about: 'Sign-ins, failures, 2FA changes, tokens and other security events.' },
+  { href: '/admin/settings', label: 'Settings', about: 'Require two-step sign-in for everyone.' },
+];
+
+const timeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+
+/** A point in time in the server's time zone, machine-readable in `datetime`. */
+export function When(props: { at: Date | null | undefined }) {
+  if (!props.at) return <span class="muted">—</span>;
+  return <time datetime={props.at.toISOString()}>{timeFormat.format(props.at)}</time>;
+}
+
+/** The title of an admin page, with the way back to the overview. */
+export function AdminHeading(props: { title: string }) {
+  return (
+    <>
+      <p class="crumbs">
+        <a href="/admin">Admin</a> ›
+      </p>
+      <h1>{props.title}</h1>
+    </>
+  );
+}
+
+export function AdminPage(props: { page: PageContext }) {
+  return (
+    <Layout title="Admin" page={props.page}>
+      <h1>Admin</h1>
+      <ul class="admin-sections">
+        {sections.map((s) => (
+          <li class="card">
+            <a href={s.href}>{s.label}</a>
+            <p class="muted">{s.about}</p>
+          </li>
+        ))}
+      </ul>
+    </Layout>
+  );
+}
