@@ -48,6 +48,16 @@ program
     process.exitCode = await importCommand(config, log, dir, opts);
   });
 
+program
+  .command('verify')
+  .description('check every stored file and the database now, with a progress bar; exits 1 when anything is wrong')
+  .option('--full', 'also decrypt every file and verify its contents (slower)')
+  .action(async (opts: { full?: boolean }) => {
+    const { config, log } = setup('warn');
+    const { verifyCommand } = await import('./cli/verify.command.js');
+    process.exitCode = await verifyCommand(config, log, opts);
+  });
+
 const user = program.command('user').description('manage accounts');
 user
   .command('create')
@@ -59,6 +69,33 @@ user
     const { config, log } = setup('warn');
     const { userCreateCommand } = await import('./cli/user.command.js');
     process.exitCode = await userCreateCommand(config, log, username, opts);
+  });
+user
+  .command('reset-password')
+  .description('set a new password (asks for it, or reads it from stdin) and sign the account out everywhere')
+  .argument('<username>')
+  .action(async (username: string) => {
+    const { config, log } = setup('warn');
+    const { userResetPasswordCommand } = await import('./cli/user.command.js');
+    process.exitCode = await userResetPasswordCommand(config, log, username);
+  });
+user
+  .command('disable')
+  .description('disable an account: signs it out everywhere and stops its API tokens (the last admin cannot be disabled)')
+  .argument('<username>')
+  .action(async (username: string) => {
+    const { config, log } = setup('warn');
+    const { userDisableCommand } = await import('./cli/user.command.js');
+    process.exitCode = await userDisableCommand(config, log, username);
+  });
+user
+  .command('enable')
+  .description('enable a disabled account again')
+  .argument('<username>')
+  .action(async (username: string) => {
+    const { config, log } = setup('warn');
+    const { userEnableCommand } = await import('./cli/user.command.js');
+    process.exitCode = await userEnableCommand(config, log, username);
   });
 
 const key = program.command('key').description('manage the master key');

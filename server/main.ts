@@ -2,7 +2,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { SessionService } from './auth/sessions.service.js';
 import { openContext } from './context.js';
 import type { Logger } from './log.js';
 
@@ -17,15 +16,11 @@ export async function startServer(config: Config, log: Logger): Promise<{ server
       : serve(listen, () => resolve(s));
     s.once('error', reject);
   });
-  // Until the job scheduler owns housekeeping: drop expired sessions at boot and hourly.
-  const sessions = new SessionService(ctx.db, config);
-  sessions.sweep();
-  const sweeper = setInterval(() => sessions.sweep(), 3_600_000).unref();
+  ctx.background.start();
   log.info({ host: config.host, port: config.port, https: Boolean(config.tls), dataDir: config.dataDir }, 'Heirloom is listening');
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await ctx.close();
       log.info('stopped');

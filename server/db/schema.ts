@@ -8,3 +8,5 @@ export * from '../auth/api-tokens.table.js';
 export * from '../auth/second-factor.table.js';
 export * from '../auth/throttle.table.js';
 export * from '../audit/audit.table.js';
+export * from '../jobs/jobs.table.js';
+export * from '../integrity/integrity.table.js';

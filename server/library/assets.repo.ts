@@ -55,3 +55,14 @@ export function findByDerivedBlob(db: Db, blobId: string): Pick<Asset, 'id' | 'o
     .where(or(eq(assets.thumbBlobId, blobId), eq(assets.previewBlobId, blobId)))
     .get();
 }
+
+export type AssetOfBlob = Pick<Asset, 'id' | 'ownerId' | 'originalBlobId' | 'thumbBlobId' | 'previewBlobId' | 'originalName' | 'kind'>;
+
+/** The asset a blob belongs to, whichever role the blob plays for it. */
+export function findAssetByBlob(db: Db, blobId: string): AssetOfBlob | undefined {
+  return db
+    .select({ id: assets.id, ownerId: assets.ownerId, originalBlobId: assets.originalBlobId, thumbBlobId: assets.thumbBlobId, previewBlobId: assets.previewBlobId, originalName: assets.originalName, kind: assets.kind })
+    .from(assets)
+    .where(or(eq(assets.originalBlobId, blobId), eq(assets.thumbBlobId, blobId), eq(assets.previewBlobId, blobId)))
+    .get();
+}

@@ -1,4 +1,4 @@
-import { eq, inArray, notInArray } from 'drizzle-orm';
+import { asc, count, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import type { SealedBlob } from './encrypt.js';
 import { blobs, stagedBlobs, type BlobKind, type BlobRow } from './blobs.table.js';
@@ -24,6 +24,22 @@ export function findBlob(db: Db, id: string): BlobRow | undefined {
   return db.select().from(blobs).where(eq(blobs.id, id)).get();
 }
 
+/** Blobs in id order after `afterId`: the order a scrub walks, so it can resume from the last id. */
+export function blobsAfter(db: Db, afterId: string, limit: number): BlobRow[] {
+  return db.select().from(blobs).where(gt(blobs.id, afterId)).orderBy(asc(blobs.id)).limit(limit).all();
+}
+
+export function countBlobs(db: Db): { count: number; bytes: number } {
+  return db.select({ count: count(), bytes: sql<number>`coalesce(sum(${blobs.cipherSize}), 0)` }).from(blobs).get()!;
+}
+
+/** Every id that may legitimately have a file under blobs/: committed blobs, and those an in-flight store staged. */
+export function knownBlobIds(db: Db): Set<string> {
+  const ids = new Set(db.select({ id: blobs.id }).from(blobs).all().map((r) => r.id));
+  for (const { id } of db.select({ id: stagedBlobs.id }).from(stagedBlobs).all()) ids.add(id);
+  return ids;
+}
+
 export function stageBlobs(db: Db, ids: string[]): void {
   if (ids.length > 0) db.insert(stagedBlobs).values(ids.map((id) => ({ id, pid: process.pid }))).run();
 }
@@ -36,4 +52,10 @@ export function unstageBlobs(tx: Tx | Db, ids: string[]): void {
 export function stagedWithoutRow(db: Db): { id: string; pid: number }[] {
   const tracked = db.select({ id: blobs.id }).from(blobs);
   return db.select({ id: stagedBlobs.id, pid: stagedBlobs.pid }).from(stagedBlobs).where(notInArray(stagedBlobs.id, tracked)).all();
+}
+
+/** Records a blob rewritten in place (a regenerated preview): same id, new bytes. */
+export function replaceBlobRow(db: Db, sealed: SealedBlob): void {
+  const { cipherSize, cipherSha256, plainSize, plainSha256, keyVersion, wrappedDek } = sealed;
+  db.update(blobs).set({ cipherSize, cipherSha256, plainSize, plainSha256, keyVersion, wrappedDek }).where(eq(blobs.id, sealed.blobId)).run();
 }

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { IntegrityError } from '../errors.js';
+import type { BlobStore } from '../vault/blob-store.js';
+import type { BlobRow } from '../vault/blobs.table.js';
+import type { Keyring } from '../vault/keyring.js';
+import { decryptFile } from '../vault/reader.js';
+import type { ProblemKind, ScrubLevel } from './integrity.table.js';
+import type { ReadThrottle } from './throttle.js';
+
+export interface BlobFinding {
+  kind: ProblemKind;
+  detail: string;
+}
+
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Checks one stored blob against its row. 'keyless' compares size and the SHA-256 of the ciphertext
+ * (no key needed: what a replica can prove too); 'full' also decrypts every chunk, verifying each tag and
+ * the plaintext SHA-256. Returns undefined when the blob is sound.
+ */
+export async function checkBlob(store: BlobStore, keyring: Keyring, row: BlobRow, level: ScrubLevel, throttle: ReadThrottle, signal?: AbortSignal): Promise<BlobFinding | undefined> {
+  const file = store.pathFor(row.id);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', detail: `${file} does not exist` };
+    throw err;
+  }
+  if (size !== row.cipherSize) return { kind: 'size', detail: `${size} bytes on disk, ${row.cipherSize} expected` };
+  await throttle.take(size, signal);
+  if (level === 'keyless') {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK, signal })) hash.update(chunk as Buffer);
+    const actual = hash.digest('hex');
+    return actual === row.cipherSha256 ? undefined : { kind: 'checksum', detail: `ciphertext SHA-256 is ${actual.slice(0, 16)}…, ${row.cipherSha256.slice(0, 16)}… expected` };
+  }
+  try {
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    const result = await decryptFile(file, keyring, sink);
+    if (result.blobId !== row.id) return { kind: 'decrypt', detail: `the file holds blob ${result.blobId}` };
+    if (result.plainSha256 !== row.plainSha256 || result.plainSize !== row.plainSize) {
+      return { kind: 'checksum', detail: `plaintext SHA-256 is ${result.plainSha256.slice(0, 16)}…, ${row.plainSha256.slice(0, 16)}… expected` };
+    }
+    return undefined;
+  } catch (err) {
+    if (err instanceof IntegrityError) return { kind: 'decrypt', detail: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+import { sessionCleanupJob } from '../auth/session-cleanup.job.js';
+import { SessionService } from '../auth/sessions.service.js';
+import { snapshotJob } from '../backup/snapshot.job.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { scrubJob } from '../integrity/scrub.job.js';
+import { ScrubService } from '../integrity/scrub.service.js';
+import type { Logger } from '../log.js';
+import type { BlobStore } from '../vault/blob-store.js';
+import type { Keyring } from '../vault/keyring.js';
+import { JobQueue } from './queue.js';
+import { JobRunner } from './runner.js';
+import { Scheduler, type ScheduleSpec } from './scheduler.js';
+
+export interface BackgroundDeps {
+  config: Config;
+  db: Db;
+  store: BlobStore;
+  keyring: Keyring;
+  log: Logger;
+}
+
+/** The schedules a new install starts with; the admin can change or pause each one. */
+export const defaultSchedules: ScheduleSpec[] = [
+  {
+    name: 'scrub',
+    description: 'Integrity check: decrypts and verifies tonight’s share of every stored file, so all are read about once a month',
+    defaultCron: '30 2 * * *',
+    job: { kind: 'scrub', payload: { level: 'full', scope: 'slice', trigger: 'schedule' }, dedupeKey: 'scrub', maxAttempts: 3 },
+  },
+  { name: 'db-snapshot', description: 'Encrypted snapshot of the database (the newest 7 are kept)', defaultCron: '15 3 * * *', job: { kind: 'db-snapshot', payload: { reason: 'daily' }, dedupeKey: 'db-snapshot' } },
+  { name: 'session-cleanup', description: 'Removes expired sign-ins', defaultCron: '5 * * * *', job: { kind: 'session-cleanup', dedupeKey: 'session-cleanup' } },
+];
+
+/** The durable job queue, its workers and the schedules that feed it. Only `heirloom serve` starts them. */
+export class Background {
+  readonly runner: JobRunner;
+  readonly queue: JobQueue;
+  readonly scheduler: Scheduler;
+  readonly scrub: ScrubService;
+
+  constructor(deps: BackgroundDeps) {
+    const { config, db, store, keyring, log } = deps;
+    this.scrub = new ScrubService({ db, store, keyring, log, dataDir: config.dataDir });
+    this.runner = new JobRunner(db, log, {
+      scrub: scrubJob(this.scrub),
+      'db-snapshot': snapshotJob({ db, store, keyring, dataDir: config.dataDir }),
+      'session-cleanup': sessionCleanupJob(new SessionService(db, config)),
+    });
+    this.queue = new JobQueue(db, this.runner);
+    this.scheduler = new Scheduler(db, this.queue, log, defaultSchedules);
+  }
+
+  start(): void {
+    this.runner.start();
+    this.scheduler.start();
+  }
+
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    await this.runner.stop();
+  }
+}
