@@ -236,3 +236,15 @@ describe('security headers', () => {
     expect(res.headers.get('x-frame-options')).toBe('DENY');
   });
 });
+
+describe('password hashes', () => {
+  it('are upgraded at sign-in when they were made with weaker parameters', async () => {
+    const { hash } = await import('@node-rs/argon2');
+    const weak = await hash(TEST_PASSWORD, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    v.ctx.db.$client.prepare("UPDATE users SET password_hash = ? WHERE username = 'bob'").run(weak);
+    await new WebClient(server.url).signIn('bob', TEST_PASSWORD);
+    const [{ password_hash }] = sql("SELECT password_hash FROM users WHERE username = 'bob'") as [{ password_hash: string }];
+    expect(password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    await new WebClient(server.url).signIn('bob', TEST_PASSWORD);
+  });
+});
