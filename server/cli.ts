@@ -98,6 +98,85 @@ user
     process.exitCode = await userEnableCommand(config, log, username);
   });
 
+const targetOptions = (cmd: Command) =>
+  cmd
+    .option('--access-key-id <id>', 'S3 access key id (default: AWS_ACCESS_KEY_ID or AWS_ACCESS_KEY_ID_FILE)')
+    .option('--secret-access-key <secret>', 'S3 secret (default: AWS_SECRET_ACCESS_KEY or AWS_SECRET_ACCESS_KEY_FILE)')
+    .option('--endpoint <url>', 'S3 endpoint for a non-AWS provider, e.g. https://s3.us-west-004.backblazeb2.com')
+    .option('--region <region>', 'S3 region')
+    .option('--path-style', 'S3 path-style addressing (MinIO, Garage); the default when --endpoint is given')
+    .option('--password <password>', 'SFTP password (default: HEIRLOOM_SFTP_PASSWORD or HEIRLOOM_SFTP_PASSWORD_FILE)')
+    .option('-i, --identity <file>', 'SFTP private key file');
+
+const target = program.command('target').description('off-site copies: a directory, sftp://user@host/path or s3://bucket/prefix');
+targetOptions(target.command('add').description('add a target (connects once to check it; credentials are stored encrypted)'))
+  .argument('<name>')
+  .argument('<url>', 'an absolute path, sftp://user@host[:port]/path or s3://bucket[/prefix]')
+  .option('--no-previews', 'send originals only (thumbnails and previews can be regenerated)')
+  .option('--bwlimit <bytes>', 'upload at most this many bytes per second', positiveInt)
+  .action(async (name: string, url: string, opts: import('./cli/target.command.js').TargetAddFlags) => {
+    const { config, log } = setup('warn');
+    const { targetAddCommand } = await import('./cli/target.command.js');
+    process.exitCode = await targetAddCommand(config, log, name, url, opts);
+  });
+target
+  .command('list')
+  .description('every target, with what is not yet verified there and the last error')
+  .action(async () => {
+    const { config, log } = setup('warn');
+    const { targetListCommand } = await import('./cli/target.command.js');
+    process.exitCode = await targetListCommand(config, log);
+  });
+target
+  .command('test')
+  .description('write, read back and delete a probe object')
+  .argument('<name>')
+  .action(async (name: string) => {
+    const { config, log } = setup('warn');
+    const { targetTestCommand } = await import('./cli/target.command.js');
+    process.exitCode = await targetTestCommand(config, log, name);
+  });
+for (const [verb, paused] of [['pause', true], ['resume', false]] as const) {
+  target
+    .command(verb)
+    .description(paused ? 'stop sending to a target until it is resumed' : 'send to a paused target again')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const { config, log } = setup('warn');
+      const { targetPauseCommand } = await import('./cli/target.command.js');
+      process.exitCode = await targetPauseCommand(config, log, name, paused);
+    });
+}
+target
+  .command('remove')
+  .description('forget a target (its copies are left where they are)')
+  .argument('<name>')
+  .action(async (name: string) => {
+    const { config, log } = setup('warn');
+    const { targetRemoveCommand } = await import('./cli/target.command.js');
+    process.exitCode = await targetRemoveCommand(config, log, name);
+  });
+
+program
+  .command('replicate')
+  .description('send everything new to the targets now, with a progress bar; exits 1 if any target failed')
+  .option('-t, --target <name>', 'only this target')
+  .action(async (opts: { target?: string }) => {
+    const { config, log } = setup('warn');
+    const { replicateCommand } = await import('./cli/replicate.command.js');
+    process.exitCode = await replicateCommand(config, log, opts);
+  });
+
+targetOptions(program.command('restore').description('rebuild a data directory on a new machine from one target and the key file'))
+  .requiredOption('--from <url>', 'the target: an absolute path, sftp://… or s3://…')
+  .requiredOption('-k, --key <file>', 'the master key file')
+  .requiredOption('--data-dir <dir>', 'an empty directory (or one an interrupted restore left)')
+  .action(async (opts: Parameters<typeof import('./cli/restore.command.js').restoreCommand>[1]) => {
+    const { log } = setup('warn');
+    const { restoreCommand } = await import('./cli/restore.command.js');
+    process.exitCode = await restoreCommand(log, opts);
+  });
+
 const key = program.command('key').description('manage the master key');
 key
   .command('generate')

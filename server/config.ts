@@ -72,6 +72,9 @@ function read<N extends VariableName>(env: NodeJS.ProcessEnv, name: N, fallback:
 export function unknownVariables(env: NodeJS.ProcessEnv = process.env): string[] {
   const known = new Set(Object.keys(variables).flatMap((n) => [n, `${n}_FILE`]));
   known.add('HEIRLOOM_FAULT');
+  // Read by the target commands, not at boot.
+  known.add('HEIRLOOM_SFTP_PASSWORD');
+  known.add('HEIRLOOM_SFTP_PASSWORD_FILE');
   return Object.keys(env).filter((n) => n.startsWith('HEIRLOOM_') && !known.has(n));
 }
 

@@ -36,6 +36,8 @@ interface Fixture {
   inviteId: number;
   inviteToken: string;
   victimId: number;
+  /** A queued job the admin may cancel. */
+  jobId: number;
 }
 
 const everyone = (e: Expect): Record<Role, Expect> => ({ anonymous: e, viewer: e, owner: e, other: e, admin: e });
@@ -60,6 +62,8 @@ const matrix: Row[] = [
   { method: 'POST', route: '/login/2fa', expect: everyone(401) },
   { method: 'POST', route: '/logout', expect: everyone(303) },
   { method: 'GET', route: '/', expect: signedIn(200) },
+  // Damaged items: everyone sees only their own.
+  { method: 'GET', route: '/problems', expect: signedIn(200) },
   {
     method: 'GET',
     route: '/media/:blobId',
@@ -90,6 +94,13 @@ const matrix: Row[] = [
   { method: 'GET', route: '/admin/settings', expect: adminPage },
   { method: 'POST', route: '/admin/settings/require-2fa', expect: adminPost(303) },
   { method: 'GET', route: '/admin/audit', expect: adminPage },
+  { method: 'GET', route: '/admin/jobs', expect: adminPage },
+  { method: 'POST', route: '/admin/jobs/:id{[0-9]{1,12}}/cancel', path: (f) => `/admin/jobs/${f.jobId}/cancel`, expect: adminPost(303) },
+  { method: 'GET', route: '/admin/schedules', expect: adminPage },
+  { method: 'POST', route: '/admin/schedules/:name', path: () => '/admin/schedules/session-cleanup', expect: adminPost(422) },
+  { method: 'POST', route: '/admin/schedules/:name/run', path: () => '/admin/schedules/session-cleanup/run', expect: adminPost(303) },
+  { method: 'GET', route: '/admin/integrity', expect: adminPage },
+  { method: 'POST', route: '/admin/integrity/check', expect: adminPost(303) },
   // An invite link works for whoever holds it (the token is the credential); an empty form is refused.
   { method: 'GET', route: '/invite/:token', path: (f) => `/invite/${f.inviteToken}`, expect: everyone(200) },
   { method: 'POST', route: '/invite/:token', path: (f) => `/invite/${f.inviteToken}`, expect: everyone(422) },
@@ -119,7 +130,8 @@ beforeAll(async () => {
   const revocable = invites.create(admin, { role: 'member', note: '', days: '7' }, client).invite;
   const open = invites.create(admin, { role: 'viewer', note: 'Grandpa', days: '7' }, client);
   const victimId = (await createUser(v.ctx.db, { username: 'victim', role: 'member', password: TEST_PASSWORD })).id;
-  fixture = { thumbId: row.t, ownerSessionId: ownerSession.id, ownerTokenId: ownerToken.id, inviteId: revocable.id, inviteToken: open.token, victimId };
+  const jobId = v.ctx.background.queue.enqueue({ kind: 'session-cleanup' }).id;
+  fixture = { thumbId: row.t, ownerSessionId: ownerSession.id, ownerTokenId: ownerToken.id, inviteId: revocable.id, inviteToken: open.token, victimId, jobId };
   server = await listen(v.ctx);
 });
 

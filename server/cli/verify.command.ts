@@ -1,9 +1,9 @@
-import cliProgress from 'cli-progress';
 import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import { openProblems } from '../integrity/integrity.repo.js';
 import type { Logger } from '../log.js';
 import { formatBytes, say, warn } from './output.js';
+import { byteProgressBar } from './progress.js';
 
 /** `heirloom verify [--full]`: checks every stored file (and the database) now; exit 1 when anything is wrong. */
 export async function verifyCommand(config: Config, log: Logger, opts: { full?: boolean }): Promise<number> {
@@ -15,12 +15,7 @@ export async function verifyCommand(config: Config, log: Logger, opts: { full?: 
   try {
     const level = opts.full ? 'full' : 'keyless';
     say(opts.full ? 'Decrypting and verifying every stored file …' : 'Checking the size and checksum of every stored file (add --full to decrypt and verify the contents too) …');
-    const started = Date.now();
-    const bar = new cliProgress.SingleBar(
-      { format: '{bar} {percentage}% | {blobs}/{totalBlobs} files | {done} of {size} | {rate}/s | ETA {eta_formatted}', hideCursor: true, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 5000 },
-      cliProgress.Presets.shades_classic,
-    );
-    let barStarted = false;
+    const bar = byteProgressBar('{bar} {percentage}% | {blobs}/{totalBlobs} files | {done} of {size} | {rate}/s | ETA {eta_formatted}');
     const run = await ctx.background.scrub
       .run({
         level,
@@ -28,20 +23,15 @@ export async function verifyCommand(config: Config, log: Logger, opts: { full?: 
         trigger: 'cli',
         signal: abort.signal,
         fullDbCheck: true,
-        onProgress: (p) => {
-          const fields = { blobs: p.blobs, totalBlobs: p.totalBlobs, done: formatBytes(p.bytes), size: formatBytes(p.totalBytes), rate: formatBytes(p.bytes / Math.max(0.001, (Date.now() - started) / 1000)) };
-          if (!barStarted) bar.start(p.totalBytes, 0, fields);
-          barStarted = true;
-          bar.update(p.bytes, fields);
-        },
+        onProgress: (p) => bar.update(p.bytes, p.totalBytes, { blobs: p.blobs, totalBlobs: p.totalBlobs }),
       })
-      .finally(() => barStarted && bar.stop());
-    const seconds = (Date.now() - started) / 1000;
+      .finally(() => bar.stop());
+    const seconds = bar.seconds();
     say(`Checked ${run.blobsChecked} files (${formatBytes(run.bytesChecked)}) in ${seconds.toFixed(1)} s; database ${run.dbCheck === 'ok' ? 'ok' : 'DAMAGED'}.`);
     if (run.repairsMade > 0) say(`Repaired ${run.repairsMade}.`);
     const open = openProblems(ctx.db);
     for (const p of open) warn(`  ${p.kind}: ${p.itemName ?? p.blobId ?? 'database'}: ${p.detail}${p.quarantinedAs ? ` (moved to ${p.quarantinedAs})` : ''}`);
-    if (open.length > 0) warn(`${open.length} problem${open.length === 1 ? '' : 's'} need attention.`);
+    if (open.length > 0) warn(`${open.length} ${open.length === 1 ? 'problem needs' : 'problems need'} attention.`);
     else say('Everything is intact.');
     return open.length > 0 ? 1 : 0;
   } catch (err) {

@@ -10,3 +10,4 @@ export * from '../auth/throttle.table.js';
 export * from '../audit/audit.table.js';
 export * from '../jobs/jobs.table.js';
 export * from '../integrity/integrity.table.js';
+export * from '../replication/replication.table.js';

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 import type { BlobStore } from '../vault/blob-store.js';
+import { sha256OfFile } from '../vault/file-sha256.js';
 import type { BlobRow } from '../vault/blobs.table.js';
 import type { Keyring } from '../vault/keyring.js';
 import { decryptFile } from '../vault/reader.js';
@@ -14,8 +13,6 @@ export interface BlobFinding {
   kind: ProblemKind;
   detail: string;
 }
-
-const READ_CHUNK = 1 << 20;
 
 /**
  * Checks one stored blob against its row. 'keyless' compares size and the SHA-256 of the ciphertext
@@ -34,9 +31,7 @@ export async function checkBlob(store: BlobStore, keyring: Keyring, row: BlobRow
   if (size !== row.cipherSize) return { kind: 'size', detail: `${size} bytes on disk, ${row.cipherSize} expected` };
   await throttle.take(size, signal);
   if (level === 'keyless') {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK, signal })) hash.update(chunk as Buffer);
-    const actual = hash.digest('hex');
+    const actual = await sha256OfFile(file, signal);
     return actual === row.cipherSha256 ? undefined : { kind: 'checksum', detail: `ciphertext SHA-256 is ${actual.slice(0, 16)}…, ${row.cipherSha256.slice(0, 16)}… expected` };
   }
   try {

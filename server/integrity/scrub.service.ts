@@ -62,11 +62,11 @@ export class ScrubService {
     const run = startRun(db, { level: opts.level, scope: opts.scope, trigger: opts.trigger });
     const stats = { blobsChecked: 0, bytesChecked: 0, problemsFound: 0, repairsMade: 0 };
     const save = () => updateRun(db, run.id, stats);
+    let cursor = opts.scope === 'all' ? '' : (getSetting(db, CURSOR_SETTING) ?? '');
     try {
       const total = countBlobs(db);
       const budget = opts.scope === 'all' ? Infinity : Math.max(1, Math.ceil(total.bytes / (opts.cycleDays ?? 30)));
       const throttle = new ReadThrottle(opts.bytesPerSecond ?? 0);
-      let cursor = opts.scope === 'all' ? '' : (getSetting(db, CURSOR_SETTING) ?? '');
       let wrapped = false;
       while (stats.bytesChecked < budget) {
         const batch = blobsAfter(db, cursor, BATCH);
@@ -91,6 +91,11 @@ export class ScrubService {
         if (opts.scope === 'slice') putSetting(db, CURSOR_SETTING, cursor);
         save();
       }
+      // A slice that stopped on the last blob has finished the cycle: the next night starts over, not with nothing.
+      if (!wrapped && opts.scope === 'slice' && blobsAfter(db, cursor, 1).length === 0) {
+        wrapped = true;
+        cursor = '';
+      }
       if (opts.scope === 'slice') putSetting(db, CURSOR_SETTING, cursor);
       if (opts.scope === 'all' || wrapped) stats.problemsFound += await this.findUntracked(run.id);
       const dbCheck = this.checkDatabase(run.id, opts.fullDbCheck ?? false);
@@ -100,6 +105,8 @@ export class ScrubService {
       return { ...run, ...finished };
     } catch (err) {
       const interrupted = opts.signal?.aborted ?? false;
+      // Blobs checked before the stop count: the next slice resumes after the last one, not at the batch start.
+      if (opts.scope === 'slice') putSetting(db, CURSOR_SETTING, cursor);
       updateRun(db, run.id, { ...stats, state: interrupted ? 'interrupted' : 'failed', finishedAt: new Date(), error: interrupted ? null : String((err as Error).message ?? err) });
       if (!interrupted) log.error({ err, runId: run.id }, 'scrub failed');
       throw err;
@@ -129,6 +136,8 @@ export class ScrubService {
           log.info({ blobId: row.id }, 'restored a damaged original from a replica');
           return true;
         }
+        // A bad copy is not left in blobs/ as if it were the photo; it is kept beside the damaged one.
+        await quarantine(dataDir, store.pathFor(row.id), row.id);
       }
       const why = row.kind === 'original' ? (this.deps.repairer ? 'no replica holds a verified copy' : 'no replica is configured to repair it from') : 'its original cannot be read either';
       updateProblem(db, problem.id, { detail: `${finding.detail}; ${why}` });
@@ -159,8 +168,16 @@ export class ScrubService {
 
   private checkDatabase(runId: number, full: boolean): string {
     const { db } = this.deps;
-    const rows = db.$client.pragma(full ? 'integrity_check' : 'quick_check') as Record<string, string>[];
-    const result = rows.map((r) => Object.values(r)[0]).join('; ');
+    let result: string;
+    try {
+      const rows = db.$client.pragma(full ? 'integrity_check' : 'quick_check') as Record<string, string>[];
+      result = rows.map((r) => Object.values(r)[0]).join('; ');
+    } catch (err) {
+      // Some damage (a page SQLite cannot parse) makes the check itself fail rather than list it.
+      const code = (err as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_CORRUPT') && code !== 'SQLITE_NOTADB') throw err;
+      result = (err as Error).message;
+    }
     if (result !== 'ok' && !openProblemFor(db, null, 'database')) {
       recordProblem(db, { runId, kind: 'database', blobId: null, detail: `SQLite ${full ? 'integrity_check' : 'quick_check'}: ${result.slice(0, 1000)}` });
     }

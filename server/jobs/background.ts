@@ -8,6 +8,10 @@ import { ScrubService } from '../integrity/scrub.service.js';
 import type { Logger } from '../log.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import type { Keyring } from '../vault/keyring.js';
+import { ReplicaRepairer } from '../replication/replica-repairer.js';
+import { replicaVerifyJob, replicateJob } from '../replication/replicate.job.js';
+import { ReplicationService } from '../replication/replicate.service.js';
+import { TargetService } from '../replication/targets.service.js';
 import { JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
 import { Scheduler, type ScheduleSpec } from './scheduler.js';
@@ -29,6 +33,8 @@ export const defaultSchedules: ScheduleSpec[] = [
     job: { kind: 'scrub', payload: { level: 'full', scope: 'slice', trigger: 'schedule' }, dedupeKey: 'scrub', maxAttempts: 3 },
   },
   { name: 'db-snapshot', description: 'Encrypted snapshot of the database (the newest 7 are kept)', defaultCron: '15 3 * * *', job: { kind: 'db-snapshot', payload: { reason: 'daily' }, dedupeKey: 'db-snapshot' } },
+  { name: 'replicate', description: 'Sends new files and a database snapshot to every active off-site target', defaultCron: '0 * * * *', job: { kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4 } },
+  { name: 'replica-verify', description: 'Lists each target and reads copies back to prove they are intact', defaultCron: '45 4 * * *', job: { kind: 'replica-verify', dedupeKey: 'replica-verify', maxAttempts: 2 } },
   { name: 'session-cleanup', description: 'Removes expired sign-ins', defaultCron: '5 * * * *', job: { kind: 'session-cleanup', dedupeKey: 'session-cleanup' } },
 ];
 
@@ -38,14 +44,20 @@ export class Background {
   readonly queue: JobQueue;
   readonly scheduler: Scheduler;
   readonly scrub: ScrubService;
+  readonly targets: TargetService;
+  readonly replication: ReplicationService;
 
   constructor(deps: BackgroundDeps) {
     const { config, db, store, keyring, log } = deps;
-    this.scrub = new ScrubService({ db, store, keyring, log, dataDir: config.dataDir });
+    this.targets = new TargetService({ db, keyring });
+    this.replication = new ReplicationService({ db, store, keyring, log, targets: this.targets });
+    this.scrub = new ScrubService({ db, store, keyring, log, dataDir: config.dataDir, repairer: new ReplicaRepairer({ store, targets: this.targets, replication: this.replication, db }) });
     this.runner = new JobRunner(db, log, {
       scrub: scrubJob(this.scrub),
       'db-snapshot': snapshotJob({ db, store, keyring, dataDir: config.dataDir }),
       'session-cleanup': sessionCleanupJob(new SessionService(db, config)),
+      replicate: replicateJob(this.targets, this.replication),
+      'replica-verify': replicaVerifyJob(this.targets, this.replication),
     });
     this.queue = new JobQueue(db, this.runner);
     this.scheduler = new Scheduler(db, this.queue, log, defaultSchedules);

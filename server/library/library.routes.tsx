@@ -1,17 +1,20 @@
 import { Hono } from 'hono';
 import { pageContext } from '../../views/page-context.js';
+import type { Db } from '../db/client.js';
 import type { AppEnv } from '../http/app-env.js';
+import { ownDamagedItems } from '../integrity/problems.routes.js';
 import { LibraryPage } from '../../views/pages/library.js';
 import type { LibraryService } from './library.service.js';
 
 const PAGE_SIZE = 500;
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
-export function libraryRoutes(library: LibraryService) {
+export function libraryRoutes(library: LibraryService, db: Db) {
   return new Hono<AppEnv>()
     .get('/', (c) => {
       const { items, more } = library.timeline(c.var.actor, PAGE_SIZE);
-      return c.html(<LibraryPage page={pageContext(c)} items={items} more={more} />);
+      const damaged = c.var.actor ? ownDamagedItems(db, c.var.actor.user.id).length : 0;
+      return c.html(<LibraryPage page={pageContext(c)} items={items} more={more} damaged={damaged} />);
     })
     .get('/media/:blobId', async (c) => {
       const blobId = c.req.param('blobId');

@@ -5,6 +5,9 @@ const sections = [
   { href: '/admin/users', label: 'People and invites', about: 'Everyone with an account, invite links, disabling an account.' },
   { href: '/admin/audit', label: 'Audit log', about: 'Sign-ins, failures, 2FA changes, tokens and other security events.' },
   { href: '/admin/settings', label: 'Settings', about: 'Require two-step sign-in for everyone.' },
+  { href: '/admin/integrity', label: 'Integrity checks', about: 'Scrub history, damaged files, and checking everything now.' },
+  { href: '/admin/jobs', label: 'Background jobs', about: 'What is running or waiting, its progress, failures; cancelling a job.' },
+  { href: '/admin/schedules', label: 'Schedules', about: 'When checks, snapshots and clean-ups run; change, pause or run one now.' },
 ];
 
 const timeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });

@@ -1,6 +1,7 @@
 import type { TimelineItem } from '../../server/library/assets.repo.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
+import { damagedSentence } from './problems.js';
 
 const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
@@ -22,10 +23,15 @@ function Tile({ item }: { item: TimelineItem }) {
   );
 }
 
-export function LibraryPage(props: { page: PageContext; items: TimelineItem[]; more: boolean }) {
+export function LibraryPage(props: { page: PageContext; items: TimelineItem[]; more: boolean; damaged?: number }) {
   return (
     <Layout title="Library" page={props.page} scripts={['/static/grid.js']}>
       <h1>Library</h1>
+      {props.damaged ? (
+        <p class="notice error damaged-notice" role="status">
+          {damagedSentence(props.damaged)}. <a href="/problems">See which ones</a>
+        </p>
+      ) : null}
       {props.items.length === 0 ? (
         <p class="empty">
           Nothing here yet. Import a folder with <code>heirloom import &lt;folder&gt; --user &lt;name&gt;</code>.

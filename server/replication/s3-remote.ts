@@ -1,0 +1,132 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { UserError } from '../errors.js';
+import type { Remote, RemoteObject } from './remote.js';
+
+export interface S3Options {
+  bucket: string;
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  pathStyle?: boolean;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Above this size uploads go in 16 MiB parts, so a dropped connection costs one part, not the file. */
+const PART_SIZE = 16 * 1024 * 1024;
+
+/** An S3-compatible bucket: AWS, Backblaze B2, Wasabi, MinIO, Garage. */
+export class S3Remote implements Remote {
+  private readonly client: S3Client;
+
+  constructor(private readonly opts: S3Options) {
+    this.client = new S3Client({
+      endpoint: opts.endpoint,
+      region: opts.region ?? 'us-east-1',
+      forcePathStyle: opts.pathStyle ?? Boolean(opts.endpoint),
+      credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+      // Only AWS accepts the SDK's default CRC32 trailers; B2, Garage, MinIO versions and others reject or ignore them.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
+  }
+
+  private key(key: string): string {
+    return this.opts.prefix ? `${this.opts.prefix}/${key}` : key;
+  }
+
+  async connect(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.opts.bucket })).catch((err: unknown) => {
+      throw friendly(err, this.opts);
+    });
+  }
+
+  async put(key: string, file: string, size: number, signal?: AbortSignal): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.opts.bucket, Key: this.key(key), Body: size > PART_SIZE ? createReadStream(file, { highWaterMark: 1 << 20 }) : await readFile(file), ContentLength: size > PART_SIZE ? undefined : size },
+      partSize: PART_SIZE,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    const onAbort = () => void upload.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (err) {
+      throw friendly(err, this.opts);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async head(key: string): Promise<RemoteObject | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) }));
+      return { key, size: res.ContentLength ?? 0 };
+    } catch (err) {
+      if (err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey')) return undefined;
+      throw friendly(err, this.opts);
+    }
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Readable> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) }), { abortSignal: signal });
+      return res.Body as Readable;
+    } catch (err) {
+      if (err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)) {
+        throw new UserError(`The target has no ${key}.`, 'target-missing-object', { cause: err });
+      }
+      throw friendly(err, this.opts);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) })).catch((err: unknown) => {
+      throw friendly(err, this.opts);
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<RemoteObject> {
+    let token: string | undefined;
+    const strip = this.opts.prefix ? this.opts.prefix.length + 1 : 0;
+    do {
+      const res = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: this.key(prefix), ContinuationToken: token }))
+        .catch((err: unknown) => {
+          throw friendly(err, this.opts);
+        });
+      for (const o of res.Contents ?? []) yield { key: o.Key!.slice(strip), size: o.Size ?? 0 };
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+/** The SDK's errors, as something the admin can act on. */
+function friendly(err: unknown, opts: S3Options): Error {
+  const where = `${opts.endpoint ?? 'AWS S3'} bucket ${opts.bucket}`;
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EAI_AGAIN') {
+    return new Error(`Cannot reach ${where} (${code}). Is it online?`, { cause: err });
+  }
+  if (err instanceof S3ServiceException) {
+    const status = err.$metadata.httpStatusCode;
+    if (status === 403 || ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied'].includes(err.name)) {
+      return new UserError(`${where} refused the credentials (${err.name}). Check the access key and secret.`, 'target-credentials', { cause: err });
+    }
+    if (err.name === 'NoSuchBucket' || status === 404) return new UserError(`${where} does not exist.`, 'target-missing', { cause: err });
+    if (err.name === 'EntityTooLarge' || err.name === 'QuotaExceeded' || status === 507) return new UserError(`${where} is full or over its quota.`, 'target-full', { cause: err });
+    return new Error(`${where}: ${err.name}${err.message ? `: ${err.message}` : ''}`, { cause: err });
+  }
+  return err as Error;
+}

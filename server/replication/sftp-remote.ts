@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path/posix';
+import type { Readable } from 'node:stream';
+import SftpClient from 'ssh2-sftp-client';
+import { UserError } from '../errors.js';
+import type { Remote, RemoteObject } from './remote.js';
+
+export interface SftpOptions {
+  host: string;
+  port: number;
+  username: string;
+  root: string;
+  password?: string;
+  privateKey?: string;
+  /** The pinned host key (SHA-256, base64); undefined on the first connection. */
+  hostKey?: string;
+  /** Called with the server's key the first time, so it can be pinned. */
+  onNewHostKey?(fingerprint: string): void;
+  timeoutMs?: number;
+}
+
+/** Another NAS or a relative's server, over SFTP. Objects are uploaded beside their name and renamed in. */
+export class SftpRemote implements Remote {
+  private readonly sftp = new SftpClient('heirloom');
+  private hostKeyMismatch: string | undefined;
+
+  constructor(private readonly opts: SftpOptions) {}
+
+  async connect(): Promise<void> {
+    const { host, port, username, password, privateKey } = this.opts;
+    try {
+      await this.sftp.connect({
+        host,
+        port,
+        username,
+        password,
+        privateKey,
+        readyTimeout: this.opts.timeoutMs ?? 20_000,
+        retries: 0,
+        hostVerifier: (key: Buffer) => {
+          const fingerprint = createHash('sha256').update(key).digest('base64');
+          if (!this.opts.hostKey) {
+            this.opts.onNewHostKey?.(fingerprint);
+            return true;
+          }
+          if (fingerprint === this.opts.hostKey) return true;
+          this.hostKeyMismatch = fingerprint;
+          return false;
+        },
+      });
+    } catch (err) {
+      if (this.hostKeyMismatch) {
+        throw new UserError(
+          `The host key of ${host} changed (now SHA256:${this.hostKeyMismatch}, pinned SHA256:${this.opts.hostKey}). If the server was really reinstalled, remove and add the target again; otherwise someone may be intercepting the connection.`,
+          'target-host-key',
+        );
+      }
+      throw friendly(err, this.opts);
+    }
+    if (!(await this.sftp.exists(this.opts.root))) {
+      throw new UserError(`The directory ${this.opts.root} does not exist on ${host}. Create it first.`, 'target-missing');
+    }
+  }
+
+  private file(key: string): string {
+    return path.join(this.opts.root, key);
+  }
+
+  async put(key: string, file: string, _size: number, _signal?: AbortSignal): Promise<void> {
+    const dest = this.file(key);
+    const part = `${dest}.part-${process.pid}`;
+    try {
+      await this.sftp.mkdir(path.dirname(dest), true);
+      await this.sftp.fastPut(file, part);
+      // posix-rename replaces an existing object atomically (plain SFTP rename refuses to).
+      await this.sftp.posixRename(part, dest);
+    } catch (err) {
+      await this.sftp.delete(part, true).catch(() => undefined);
+      throw friendly(err, this.opts);
+    }
+  }
+
+  async head(key: string): Promise<RemoteObject | undefined> {
+    try {
+      const st = await this.sftp.stat(this.file(key));
+      return { key, size: st.size };
+    } catch (err) {
+      if ((err as { code?: number | string }).code === 2 || (err as { code?: string }).code === 'ENOENT' || /No such file/i.test(String((err as Error).message))) return undefined;
+      throw friendly(err, this.opts);
+    }
+  }
+
+  async get(key: string, _signal?: AbortSignal): Promise<Readable> {
+    if (!(await this.head(key))) throw new UserError(`The target has no ${key}.`, 'target-missing-object');
+    return this.sftp.createReadStream(this.file(key)) as unknown as Readable;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.sftp.delete(this.file(key), true).catch((err: unknown) => {
+      throw friendly(err, this.opts);
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<RemoteObject> {
+    const sftp = this.sftp;
+    const root = this.opts.root;
+    const walk = async function* (dir: string): AsyncGenerator<RemoteObject> {
+      if (!(await sftp.exists(dir))) return;
+      for (const e of await sftp.list(dir)) {
+        const full = path.join(dir, e.name);
+        if (e.type === 'd') yield* walk(full);
+        else if (!e.name.includes('.part-')) yield { key: path.relative(root, full), size: e.size };
+      }
+    };
+    yield* walk(this.file(prefix.replace(/\/$/, '')));
+  }
+
+  async close(): Promise<void> {
+    await this.sftp.end().catch(() => undefined);
+  }
+}
+
+function friendly(err: unknown, opts: SftpOptions): Error {
+  const where = `${opts.username}@${opts.host}:${opts.port}`;
+  const message = String((err as Error).message ?? err);
+  const code = (err as { code?: string }).code;
+  if (/All configured authentication methods failed|authentication/i.test(message)) {
+    return new UserError(`${where} refused the login. Check the user name, password or key.`, 'target-credentials', { cause: err });
+  }
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new Error(`${where} refused the connection. Is the server running?`, { cause: err });
+  if (/Timed out|ETIMEDOUT/i.test(message)) return new Error(`${where} did not answer in time.`, { cause: err });
+  if (code === 'ENOTFOUND' || /ENOTFOUND|EAI_AGAIN/.test(message)) return new Error(`${opts.host} cannot be found on the network.`, { cause: err });
+  if (/No space left|quota/i.test(message)) return new UserError(`The SFTP server ${where} reports its disk is full (${message}).`, 'target-full', { cause: err });
+  // OpenSSH's sftp-server answers a write to a full disk with a bare 'Failure'.
+  if (/Failure/.test(message)) return new Error(`The SFTP server ${where} refused a write (${message}); its disk may be full.`, { cause: err });
+  return new Error(`${where}: ${message}`, { cause: err });
+}
