@@ -33,11 +33,19 @@ export const assets = sqliteTable(
     /** Set when the file is kept but could not be read as media: 'undecodable' or 'unsupported'. */
     flag: text('flag', { enum: ['undecodable', 'unsupported'] }),
     flagReason: text('flag_reason'),
+    favorite: integer('favorite', { mode: 'boolean' }).notNull().default(false),
+    /** Hidden from the timeline but kept (and still searchable and in albums). */
+    archivedAt: integer('archived_at', { mode: 'timestamp_ms' }),
+    /** In the trash: hidden everywhere, purged with its blobs 30 days after this. */
+    trashedAt: integer('trashed_at', { mode: 'timestamp_ms' }),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [
     uniqueIndex('assets_owner_sha256').on(t.ownerId, t.sha256),
     index('assets_owner_taken').on(t.ownerId, t.takenAt, t.id),
+    // The timeline's keyset scan: only what it shows, in the order it shows it.
+    index('assets_timeline').on(t.ownerId, t.takenAt, t.id).where(sql`trashed_at IS NULL AND archived_at IS NULL`),
+    index('assets_trashed').on(t.ownerId, t.trashedAt).where(sql`trashed_at IS NOT NULL`),
     index('assets_thumb_blob').on(t.thumbBlobId),
     index('assets_preview_blob').on(t.previewBlobId),
   ],
@@ -65,3 +73,24 @@ export const assetMetadata = sqliteTable('asset_metadata', {
 export type Asset = typeof assets.$inferSelect;
 export type NewAsset = typeof assets.$inferInsert;
 export type NewAssetMetadata = typeof assetMetadata.$inferInsert;
+
+/**
+ * The values an edit replaced (date and time zone, description, location, orientation), newest last.
+ * Originals are never rewritten: an edit changes these fields on the asset and keeps the old ones here.
+ */
+export const assetVersions = sqliteTable(
+  'asset_versions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    assetId: integer('asset_id').notNull().references(() => assets.id, { onDelete: 'cascade' }),
+    editedAt: integer('edited_at', { mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    editedBy: integer('edited_by').references(() => users.id),
+    /** JSON: the fields as they were before this edit, e.g. {"takenAt": 1690000000000, "tzOffsetMinutes": 120}. */
+    previous: text('previous').notNull(),
+    /** JSON: the fields as this edit set them. */
+    next: text('next').notNull(),
+  },
+  (t) => [index('asset_versions_asset').on(t.assetId, t.id)],
+);
+
+export type AssetVersion = typeof assetVersions.$inferSelect;
