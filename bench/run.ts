@@ -1,4 +1,6 @@
 import { benchIngest } from './ingest.bench.js';
+import { benchScrub } from './scrub.bench.js';
+import { benchTimeline } from './timeline.bench.js';
 import { benchVault } from './vault.bench.js';
 
 // Each figure is a ratio against a baseline measured in this same run on this same machine.
@@ -6,3 +8,7 @@ console.log(`Heirloom bench · node ${process.version} · ${new Date().toISOStri
 await benchVault();
 console.log();
 await benchIngest();
+console.log();
+await benchScrub();
+console.log();
+await benchTimeline();

@@ -41,11 +41,11 @@ describe('the library grid in Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await signInPage(page, server.url, 'anna', TEST_PASSWORD);
     await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
-    const tiles = await page.locator('.grid .tile img').count();
+    const tiles = await page.locator('.tl-grid .tl-tile img').count();
     expect(tiles).toBe(7);
-    expect(await page.locator('.tile-badge', { hasText: 'Video' }).count()).toBe(1);
+    expect(await page.locator('.tl-badge', { hasText: 'Video' }).count()).toBe(1);
     // The placeholder script ran: every tile carries its thumbhash as a background.
-    const painted = await page.$$eval('[data-thumbhash]', (els) => els.filter((e) => (e as HTMLElement).style.backgroundImage.startsWith('url(')).length);
+    const painted = await page.$$eval('.tl-tile', (els) => els.filter((e) => (e as HTMLElement).style.backgroundImage.startsWith('url(')).length);
     expect(painted).toBe(7);
     await page.screenshot({ path: await artifactPath('library-grid.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -78,6 +78,11 @@ describe('library pages over HTTP', () => {
     const vendor = await web.get('/static/vendor/thumbhash.js');
     expect(vendor.status).toBe(200);
     expect(vendor.headers.get('content-type')).toContain('javascript');
+    // htmx, from node_modules (the LAN may have no internet), as the ES module the pages import.
+    const htmx = await web.get('/static/vendor/htmx.js');
+    expect(htmx.status).toBe(200);
+    expect(htmx.headers.get('content-type')).toContain('javascript');
+    expect(await htmx.text()).toContain('export default');
     expect((await web.get('/static/vendor/package.json')).status).toBe(404);
     expect((await web.get('/static/../package.json')).status).toBe(404);
   });

@@ -23,6 +23,7 @@ export function Layout(props: { title: string; page: PageContext; children: Chil
           {user ? (
             <nav class="nav" aria-label="Main">
               <a href="/">Library</a>
+              {user.role !== 'viewer' ? <a href="/upload">Upload</a> : null}
               <a href="/account">Account</a>
               {user.role === 'admin' ? <a href="/admin">Admin</a> : null}
               <form method="post" action="/logout" class="inline">

@@ -25,7 +25,8 @@ export type AuditEvent =
   | 'user-disabled'
   | 'user-enabled'
   | 'require-2fa-changed'
-  | 'csrf-rejected';
+  | 'csrf-rejected'
+  | 'recovery-kit-shown';
 
 export interface AuditInput {
   event: AuditEvent;

@@ -7,6 +7,8 @@ import { packageRoot, staticDir } from '../paths.js';
 /** Browser code shipped inside npm packages, served from node_modules: the LAN may have no internet. */
 const vendor: Record<string, string> = {
   'thumbhash.js': 'node_modules/thumbhash/thumbhash.js',
+  // The ES module build: pages load it with <script type="module"> (or import it), it sets window.htmx too.
+  'htmx.js': 'node_modules/htmx.org/dist/htmx.esm.min.js',
 };
 
 export const staticRoutes = new Hono()

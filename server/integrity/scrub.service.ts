@@ -22,6 +22,8 @@ const BATCH = 200;
 
 /** Fetches a verified copy of a blob from a replica into its place under blobs/; false when none has one. */
 export interface BlobRepairer {
+  /** Whether any replica is configured (and not paused) to repair from. */
+  hasSources(): boolean;
   restore(row: BlobRow, signal?: AbortSignal): Promise<boolean>;
 }
 
@@ -139,7 +141,7 @@ export class ScrubService {
         // A bad copy is not left in blobs/ as if it were the photo; it is kept beside the damaged one.
         await quarantine(dataDir, store.pathFor(row.id), row.id);
       }
-      const why = row.kind === 'original' ? (this.deps.repairer ? 'no replica holds a verified copy' : 'no replica is configured to repair it from') : 'its original cannot be read either';
+      const why = row.kind === 'original' ? (this.deps.repairer?.hasSources() ? 'no replica holds a verified copy' : 'no replica is configured to repair it from') : 'its original cannot be read either';
       updateProblem(db, problem.id, { detail: `${finding.detail}; ${why}` });
     } catch (err) {
       if (signal?.aborted) throw err;

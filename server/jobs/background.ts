@@ -12,6 +12,8 @@ import { ReplicaRepairer } from '../replication/replica-repairer.js';
 import { replicaVerifyJob, replicateJob } from '../replication/replicate.job.js';
 import { ReplicationService } from '../replication/replicate.service.js';
 import { TargetService } from '../replication/targets.service.js';
+import { TrashService } from '../library/trash.service.js';
+import { trashPurgeJob } from '../library/trash.job.js';
 import { JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
 import { Scheduler, type ScheduleSpec } from './scheduler.js';
@@ -23,6 +25,8 @@ export interface BackgroundDeps {
   keyring: Keyring;
   log: Logger;
 }
+
+const REPLICATE_AFTER_UPLOAD_MS = 2 * 60_000;
 
 /** The schedules a new install starts with; the admin can change or pause each one. */
 export const defaultSchedules: ScheduleSpec[] = [
@@ -36,6 +40,7 @@ export const defaultSchedules: ScheduleSpec[] = [
   { name: 'replicate', description: 'Sends new files and a database snapshot to every active off-site target', defaultCron: '0 * * * *', job: { kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4 } },
   { name: 'replica-verify', description: 'Lists each target and reads copies back to prove they are intact', defaultCron: '45 4 * * *', job: { kind: 'replica-verify', dedupeKey: 'replica-verify', maxAttempts: 2 } },
   { name: 'session-cleanup', description: 'Removes expired sign-ins', defaultCron: '5 * * * *', job: { kind: 'session-cleanup', dedupeKey: 'session-cleanup' } },
+  { name: 'trash-purge', description: 'Deletes for good what has been in the trash for more than 30 days (off-site copies follow after their grace period)', defaultCron: '40 3 * * *', job: { kind: 'trash-purge', dedupeKey: 'trash-purge', maxAttempts: 3 } },
 ];
 
 /** The durable job queue, its workers and the schedules that feed it. Only `heirloom serve` starts them. */
@@ -46,6 +51,7 @@ export class Background {
   readonly scrub: ScrubService;
   readonly targets: TargetService;
   readonly replication: ReplicationService;
+  private started = false;
 
   constructor(deps: BackgroundDeps) {
     const { config, db, store, keyring, log } = deps;
@@ -56,6 +62,7 @@ export class Background {
       scrub: scrubJob(this.scrub),
       'db-snapshot': snapshotJob({ db, store, keyring, dataDir: config.dataDir }),
       'session-cleanup': sessionCleanupJob(new SessionService(db, config)),
+      'trash-purge': trashPurgeJob(new TrashService({ db, store, log })),
       replicate: replicateJob(this.targets, this.replication),
       'replica-verify': replicaVerifyJob(this.targets, this.replication),
     });
@@ -66,9 +73,20 @@ export class Background {
   start(): void {
     this.runner.start();
     this.scheduler.start();
+    this.started = true;
+  }
+
+  /**
+   * New items go off-site a few minutes after they arrive (one pass for a whole burst of uploads,
+   * thanks to the dedupe key), not only at the hourly schedule. Only a running server does this.
+   */
+  storedSomething(): void {
+    if (!this.started || this.targets.list().every((t) => t.paused)) return;
+    this.queue.enqueue({ kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4, runAfter: new Date(Date.now() + REPLICATE_AFTER_UPLOAD_MS) });
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     this.scheduler.stop();
     await this.runner.stop();
   }

@@ -1,6 +1,6 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { assetMetadata, assets, type Asset, type NewAsset, type NewAssetMetadata } from './assets.table.js';
+import { assetMetadata, assets, assetVersions, type Asset, type NewAsset, type NewAssetMetadata } from './assets.table.js';
 
 export function findByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
   return db
@@ -21,30 +21,163 @@ export interface TimelineCursor {
   id: number;
 }
 
-export type TimelineItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName'>;
+export type TimelineItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName'>;
 
-/** Newest first, keyset-paginated on (taken_at, id) so page cost does not grow with depth. */
+const timelineColumns = {
+  id: assets.id,
+  kind: assets.kind,
+  takenAt: assets.takenAt,
+  tzOffsetMinutes: assets.tzOffsetMinutes,
+  width: assets.width,
+  height: assets.height,
+  thumbBlobId: assets.thumbBlobId,
+  thumbhash: assets.thumbhash,
+  flag: assets.flag,
+  originalName: assets.originalName,
+};
+
+/**
+ * What the timeline shows: neither trashed nor archived. Written exactly as the partial index
+ * assets_timeline is, so SQLite can prove the index covers the query and scans only that.
+ */
+function inTimeline(scope: { ownerId?: number }) {
+  return and(scope.ownerId === undefined ? undefined : eq(assets.ownerId, scope.ownerId), isNull(assets.trashedAt), isNull(assets.archivedAt));
+}
+
+/** (taken_at, id) as a row value: SQLite seeks the index to it instead of testing each row. */
+const position = sql`(${assets.takenAt}, ${assets.id})`;
+const at = (c: TimelineCursor) => sql`(${c.takenAt.getTime()}, ${c.id})`;
+
+/**
+ * Newest first, keyset-paginated on (taken_at, id) so page cost does not grow with depth: the items
+ * strictly older than `after`. Trashed and archived items are left out.
+ */
 export function listTimeline(db: Db, scope: { ownerId?: number }, limit: number, after?: TimelineCursor): TimelineItem[] {
-  const before = after
-    ? or(lt(assets.takenAt, after.takenAt), and(eq(assets.takenAt, after.takenAt), lt(assets.id, after.id)))
-    : undefined;
   return db
-    .select({
-      id: assets.id,
-      kind: assets.kind,
-      takenAt: assets.takenAt,
-      width: assets.width,
-      height: assets.height,
-      thumbBlobId: assets.thumbBlobId,
-      thumbhash: assets.thumbhash,
-      flag: assets.flag,
-      originalName: assets.originalName,
-    })
+    .select(timelineColumns)
     .from(assets)
-    .where(and(scope.ownerId === undefined ? undefined : eq(assets.ownerId, scope.ownerId), before))
+    .where(and(inTimeline(scope), after ? sql`${position} < ${at(after)}` : undefined))
     .orderBy(desc(assets.takenAt), desc(assets.id))
     .limit(limit)
     .all();
+}
+
+/** The `limit` items just newer than `before`, still newest first (read oldest first from the index, then turned round). */
+export function listTimelineNewer(db: Db, scope: { ownerId?: number }, limit: number, before: TimelineCursor): TimelineItem[] {
+  return db
+    .select(timelineColumns)
+    .from(assets)
+    .where(and(inTimeline(scope), sql`${position} > ${at(before)}`))
+    .orderBy(asc(assets.takenAt), asc(assets.id))
+    .limit(limit)
+    .all()
+    .reverse();
+}
+
+export interface TimelineNeighbour {
+  id: number;
+  kind: Asset['kind'];
+  previewBlobId: string | null;
+}
+
+/** The item just before (newer) or after (older) a position in the timeline, for a viewer's previous/next. */
+export function timelineNeighbour(db: Db, ownerId: number, from: TimelineCursor, direction: 'newer' | 'older'): TimelineNeighbour | undefined {
+  const newer = direction === 'newer';
+  return db
+    .select({ id: assets.id, kind: assets.kind, previewBlobId: assets.previewBlobId })
+    .from(assets)
+    .where(and(inTimeline({ ownerId }), newer ? sql`${position} > ${at(from)}` : sql`${position} < ${at(from)}`))
+    .orderBy(...(newer ? [asc(assets.takenAt), asc(assets.id)] : [desc(assets.takenAt), desc(assets.id)]))
+    .limit(1)
+    .get();
+}
+
+/**
+ * The months (UTC, 'YYYY-MM') that hold at least one timeline item, newest first. A skip-scan: each
+ * step is one index seek to the newest item before the month found last, so the cost grows with the
+ * number of months returned, never with the number of items.
+ */
+export function timelineMonths(db: Db, ownerId: number, limit: number): string[] {
+  const rows = db.all<{ month: string }>(sql`
+    WITH RECURSIVE months(t) AS (
+      SELECT (SELECT taken_at FROM assets
+              WHERE owner_id = ${ownerId} AND trashed_at IS NULL AND archived_at IS NULL
+              ORDER BY taken_at DESC LIMIT 1)
+      UNION ALL
+      SELECT (SELECT a.taken_at FROM assets a
+              WHERE a.owner_id = ${ownerId} AND a.trashed_at IS NULL AND a.archived_at IS NULL
+                AND a.taken_at < unixepoch(strftime('%Y-%m-01', months.t / 1000.0, 'unixepoch')) * 1000
+              ORDER BY a.taken_at DESC LIMIT 1)
+      FROM months WHERE months.t IS NOT NULL
+      LIMIT ${limit + 1}
+    )
+    SELECT strftime('%Y-%m', t / 1000.0, 'unixepoch') AS month FROM months WHERE t IS NOT NULL`);
+  return rows.map((r) => r.month);
+}
+
+export type ViewerAsset = Pick<
+  Asset,
+  'id' | 'ownerId' | 'kind' | 'mime' | 'originalName' | 'fileSize' | 'takenAt' | 'tzOffsetMinutes' | 'takenAtSource' | 'width' | 'height' | 'durationMs' | 'previewBlobId' | 'thumbBlobId' | 'flag' | 'favorite' | 'archivedAt' | 'trashedAt'
+> & {
+  metadata: Pick<NewAssetMetadata, 'make' | 'model' | 'lens' | 'fNumber' | 'exposureTime' | 'iso' | 'focalLength' | 'orientation' | 'latitude' | 'longitude' | 'altitude' | 'description' | 'keywords'> | null;
+  /**
+   * The EXIF orientation the file came with (the one its thumbnail and preview were made upright for),
+   * when an edit has changed it since; undefined when no edit touched the orientation.
+   */
+  originalOrientation?: number;
+};
+
+/** One asset with what its info panel shows, in one query. */
+export function findAssetForViewer(db: Db, id: number): ViewerAsset | undefined {
+  const row = db
+    .select({
+      id: assets.id,
+      ownerId: assets.ownerId,
+      kind: assets.kind,
+      mime: assets.mime,
+      originalName: assets.originalName,
+      fileSize: assets.fileSize,
+      takenAt: assets.takenAt,
+      tzOffsetMinutes: assets.tzOffsetMinutes,
+      takenAtSource: assets.takenAtSource,
+      width: assets.width,
+      height: assets.height,
+      durationMs: assets.durationMs,
+      previewBlobId: assets.previewBlobId,
+      thumbBlobId: assets.thumbBlobId,
+      flag: assets.flag,
+      favorite: assets.favorite,
+      archivedAt: assets.archivedAt,
+      trashedAt: assets.trashedAt,
+      hasMetadata: assetMetadata.assetId,
+      make: assetMetadata.make,
+      model: assetMetadata.model,
+      lens: assetMetadata.lens,
+      fNumber: assetMetadata.fNumber,
+      exposureTime: assetMetadata.exposureTime,
+      iso: assetMetadata.iso,
+      focalLength: assetMetadata.focalLength,
+      orientation: assetMetadata.orientation,
+      latitude: assetMetadata.latitude,
+      longitude: assetMetadata.longitude,
+      altitude: assetMetadata.altitude,
+      description: assetMetadata.description,
+      keywords: assetMetadata.keywords,
+      // The orientation before the first edit that changed it (JSON null, i.e. none recorded, reads as 1).
+      originalOrientation: sql<number | null>`(SELECT coalesce(json_extract(v.previous, '$.orientation'), 1) FROM ${assetVersions} v
+        WHERE v.asset_id = ${assets.id} AND json_type(v.previous, '$.orientation') IS NOT NULL ORDER BY v.id LIMIT 1)`,
+    })
+    .from(assets)
+    .leftJoin(assetMetadata, eq(assetMetadata.assetId, assets.id))
+    .where(eq(assets.id, id))
+    .get();
+  if (!row) return undefined;
+  const { hasMetadata, make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords, originalOrientation, ...asset } = row;
+  return {
+    ...asset,
+    metadata: hasMetadata === null ? null : { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords: keywords ?? [] },
+    originalOrientation: originalOrientation ?? undefined,
+  };
 }
 
 /** The asset a derived blob (thumbnail or preview) belongs to, for the access check before serving it. */

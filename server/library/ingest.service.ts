@@ -11,7 +11,7 @@ import { makePreviews, type Previews } from '../media/previews.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import { blobRow, insertBlobs, stageBlobs, unstageBlobs } from '../vault/blobs.repo.js';
 import type { BlobKind } from '../vault/blobs.table.js';
-import type { SealedBlob } from '../vault/encrypt.js';
+import { release, type SealedBlob } from '../vault/encrypt.js';
 import type { Keyring } from '../vault/keyring.js';
 import { findByOwnerSha, insertAsset } from './assets.repo.js';
 import type { NewAsset } from './assets.table.js';
@@ -24,6 +24,8 @@ export interface IngestDeps {
   store: BlobStore;
   keyring: Keyring;
   log: Logger;
+  /** Told after each newly stored item (the server uses it to schedule replication soon after). */
+  onStored?: () => void;
 }
 
 export interface FileToIngest {
@@ -83,12 +85,16 @@ export class IngestService {
     const metaOpts = { fileMtime: stat.mtime, sidecarPath: file.sidecarPath };
     let work: [Promise<{ tmpPath: string; sealed: SealedBlob }>, Promise<MediaMetadata>, Promise<PreviewResult>];
     if (buffer) {
-      const existing = findByOwnerSha(db, file.ownerId, sha256(buffer));
-      if (existing) return { status: 'duplicate', assetId: existing.id };
+      const sha = sha256(buffer);
+      const existing = findByOwnerSha(db, file.ownerId, sha);
+      if (existing) {
+        release(buffer);
+        return { status: 'duplicate', assetId: existing.id };
+      }
       // ffmpeg and exiftool read videos from a file: the user's own copy spares a scratch copy.
       const source: MediaSource = type.kind === 'video' ? { path: file.path } : { buffer };
       // Decoding (libvips threads) overlaps with hashing and encryption (main thread).
-      work = [store.writeTemp(keyring, buffer), readMetadata(source, type, metaOpts), this.previews(source, type)];
+      work = [store.writeTemp(keyring, buffer, undefined, sha), readMetadata(source, type, metaOpts), this.previews(source, type)];
     } else {
       const written = await store.writeTemp(keyring, createReadStream(file.path));
       const existing = findByOwnerSha(db, file.ownerId, written.sealed.plainSha256);
@@ -114,6 +120,9 @@ export class IngestService {
     } catch (err) {
       await Promise.all(staged.map((s) => store.discard(s.tmpPath)));
       throw err;
+    } finally {
+      // Every reader of the file's bytes has settled by now.
+      if (buffer) release(buffer);
     }
   }
 
@@ -190,6 +199,7 @@ export class IngestService {
       await this.unstore(ids);
       return { status: 'duplicate', assetId: findByOwnerSha(db, file.ownerId, sha)!.id };
     }
+    this.deps.onStored?.();
     return { status: 'imported', assetId, type, flag: 'flag' in result ? result.flag : undefined };
   }
 

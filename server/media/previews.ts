@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { UserError } from '../errors.js';
+import { release } from '../vault/encrypt.js';
 import { type Decodable, decodable } from './decoders.js';
 import type { FileType } from './detect.js';
 import { closeExiftool } from './exiftool.js';
@@ -17,6 +18,11 @@ export interface Previews {
   /** The original's size as displayed (orientation applied), not the preview's. */
   width: number;
   height: number;
+}
+
+interface RawImage {
+  data: Buffer;
+  info: OutputInfo;
 }
 
 /** Each file is decoded once: libvips' operation cache would only hold on to memory. */
@@ -61,7 +67,7 @@ async function render(d: Decodable, type: FileType): Promise<Previews> {
   }
   const turned = d.orientation === 'exif' ? header.autoOrient : swapsSides(d.orientation) ? { width: header.height, height: header.width } : header;
   const image = sharp(d.input, { limitInputPixels: PIXEL_LIMIT, failOn: 'error', sequentialRead: true, autoOrient: d.orientation === 'exif' });
-  const { data, info } = await orient(image, d.orientation)
+  const decoded = await orient(image, d.orientation)
     .resize({ width: PREVIEW_EDGE, height: PREVIEW_EDGE, fit: 'inside', withoutEnlargement: true })
     .toColourspace('srgb')
     .timeout({ seconds: DECODE_TIMEOUT_S })
@@ -70,29 +76,39 @@ async function render(d: Decodable, type: FileType): Promise<Previews> {
     .catch((err: unknown) => {
       throw undecodable(err, type);
     });
-  const pixels = () => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-  const alpha = info.channels === 4;
-  const [thumb, preview, hash] = await Promise.all([
-    pixels()
-      .resize(thumbSize(info.width, info.height))
-      .webp({ quality: 70 })
-      .toBuffer(),
-    alpha ? pixels().webp({ quality: 80 }).toBuffer() : pixels().jpeg({ quality: 80 }).toBuffer(),
-    pixels()
-      .resize({ width: THUMBHASH_EDGE, height: THUMBHASH_EDGE, fit: 'inside', withoutEnlargement: true })
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true }),
+  const alpha = decoded.info.channels === 4;
+  const [[thumb, thumbhash], preview] = await Promise.all([
+    thumbAndHash(decoded),
+    alpha ? fromRaw(decoded).webp({ quality: 80 }).toBuffer() : fromRaw(decoded).jpeg({ quality: 80 }).toBuffer(),
   ]);
+  release(decoded.data);
   return {
     thumb,
     thumbMime: 'image/webp',
     preview,
     previewMime: alpha ? 'image/webp' : 'image/jpeg',
-    thumbhash: Buffer.from(rgbaToThumbHash(hash.info.width, hash.info.height, hash.data)),
+    thumbhash,
     width: d.size?.width ?? turned.width,
     height: d.size?.height ?? turned.height,
   };
+}
+
+/** The thumbnail, and the thumbhash from the thumbnail's pixels: far fewer to shrink again than the preview's. */
+async function thumbAndHash(decoded: RawImage): Promise<[Buffer, Buffer]> {
+  const small = await fromRaw(decoded).resize(thumbSize(decoded.info.width, decoded.info.height)).raw().toBuffer({ resolveWithObject: true });
+  const [thumb, hash] = await Promise.all([
+    fromRaw(small).webp({ quality: 70 }).toBuffer(),
+    fromRaw(small)
+      .resize({ width: THUMBHASH_EDGE, height: THUMBHASH_EDGE, fit: 'inside', withoutEnlargement: true })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  ]);
+  return [thumb, Buffer.from(rgbaToThumbHash(hash.info.width, hash.info.height, hash.data))];
+}
+
+function fromRaw({ data, info }: RawImage): Sharp {
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
 }
 
 /** Applies an EXIF orientation the input itself does not carry (RAW previews). sharp mirrors before it rotates. */

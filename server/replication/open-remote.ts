@@ -1,7 +1,4 @@
-import { DirRemote } from './dir-remote.js';
 import type { Remote } from './remote.js';
-import { S3Remote } from './s3-remote.js';
-import { SftpRemote } from './sftp-remote.js';
 import type { TargetLocation } from './target-url.js';
 
 export interface TargetCredentials {
@@ -17,7 +14,10 @@ export interface RemoteSettings {
   pathStyle?: boolean;
 }
 
-/** Connects to a target location; an SFTP server's key is checked against `hostKey`, or handed to `onNewHostKey`. */
+/**
+ * Connects to a target location. An SFTP server's key is checked against `hostKey.pinned`, or handed
+ * to `hostKey.onNew`. Each kind's client library is loaded only when used, so CLI commands start fast.
+ */
 export async function openRemote(
   location: TargetLocation,
   creds: TargetCredentials,
@@ -26,12 +26,14 @@ export async function openRemote(
 ): Promise<Remote> {
   switch (location.kind) {
     case 'dir': {
+      const { DirRemote } = await import('./dir-remote.js');
       const remote = new DirRemote(location.path);
       await remote.connect();
       return remote;
     }
     case 's3': {
       if (!creds.accessKeyId || !creds.secretAccessKey) throw new Error('S3 credentials are missing');
+      const { S3Remote } = await import('./s3-remote.js');
       const remote = new S3Remote({ bucket: location.bucket, prefix: location.prefix, ...settings, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey });
       await remote.connect().catch(async (err: unknown) => {
         await remote.close();
@@ -40,6 +42,7 @@ export async function openRemote(
       return remote;
     }
     case 'sftp': {
+      const { SftpRemote } = await import('./sftp-remote.js');
       const remote = new SftpRemote({
         host: location.host,
         port: location.port,

@@ -16,6 +16,11 @@ export interface Remote {
   head(key: string): Promise<RemoteObject | undefined>;
   /** Streams an object; rejects with a clear error when it does not exist. */
   get(key: string, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * Optional: copies an object into a local file faster than get() can stream it (SFTP reads many
+   * chunks at once). Rejects like get() when the object does not exist; may leave a partial file on failure.
+   */
+  download?(key: string, file: string, signal?: AbortSignal): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every object under a prefix ('blobs/'), with its size. */
   list(prefix: string): AsyncIterable<RemoteObject>;

@@ -14,6 +14,10 @@ import type { TargetService } from './targets.service.js';
 export class ReplicaRepairer implements BlobRepairer {
   constructor(private readonly deps: { db: Db; store: BlobStore; targets: TargetService; replication: ReplicationService }) {}
 
+  hasSources(): boolean {
+    return this.deps.targets.list().some((t) => !t.paused);
+  }
+
   async restore(row: BlobRow, signal?: AbortSignal): Promise<boolean> {
     const { db, store, targets, replication } = this.deps;
     // Targets that say they hold a verified copy first, then the rest (a copy may be there unrecorded).

@@ -22,6 +22,7 @@ export interface ReplicaSnapshot {
  */
 export async function makeReplicaSnapshot(deps: { db: Db; store: BlobStore; keyring: Keyring }): Promise<ReplicaSnapshot> {
   const plain = path.join(deps.store.tmpDir, `${process.pid}-replica-${Date.now()}.db`);
+  const trimmed = `${plain}.trimmed`;
   try {
     deps.db.$client.prepare('VACUUM INTO ?').run(plain);
     const copy = new Database(plain);
@@ -29,15 +30,18 @@ export async function makeReplicaSnapshot(deps: { db: Db; store: BlobStore; keyr
     try {
       copy.exec(`
         DELETE FROM replication_ledger; DELETE FROM jobs; DELETE FROM login_failures;
-        UPDATE replication_targets SET last_snapshot_sha256 = NULL, last_success_at = NULL, last_verified_at = NULL, last_error = NULL, last_error_at = NULL;
-        VACUUM;`);
+        UPDATE replication_targets SET last_snapshot_sha256 = NULL, last_success_at = NULL, last_verified_at = NULL, last_error = NULL, last_error_at = NULL;`);
       blobIds = copy.prepare('SELECT id FROM blobs').pluck().all() as string[];
+      // A fresh file from the trimmed copy: its header (change counter) then no longer depends on how
+      // many writes trimming took, so an unchanged library really yields identical bytes.
+      copy.prepare('VACUUM INTO ?').run(trimmed);
     } finally {
       copy.close();
     }
-    const { tmpPath, sealed } = await deps.store.writeTemp(deps.keyring, createReadStream(plain, { highWaterMark: 1 << 20 }));
+    const { tmpPath, sealed } = await deps.store.writeTemp(deps.keyring, createReadStream(trimmed, { highWaterMark: 1 << 20 }));
     return { sealedPath: tmpPath, size: sealed.cipherSize, plainSha256: sealed.plainSha256, blobIds };
   } finally {
     await rm(plain, { force: true });
+    await rm(trimmed, { force: true });
   }
 }

@@ -121,12 +121,17 @@ function friendly(err: unknown, opts: S3Options): Error {
   }
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
+    // A HEAD answer has no body, so the SDK can only call it 'Unknown': the status says more.
+    const what = err.name && err.name !== 'Unknown' ? err.name : `HTTP ${status}`;
+    if (err.name === 'RequestTimeTooSkewed') {
+      return new UserError(`${where} refused the request time: this machine's clock is more than 15 minutes off. Set the clock right (NTP) and try again.`, 'target-clock', { cause: err });
+    }
     if (status === 403 || ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied'].includes(err.name)) {
-      return new UserError(`${where} refused the credentials (${err.name}). Check the access key and secret.`, 'target-credentials', { cause: err });
+      return new UserError(`${where} refused the credentials (${what}). Check the access key and secret.`, 'target-credentials', { cause: err });
     }
     if (err.name === 'NoSuchBucket' || status === 404) return new UserError(`${where} does not exist.`, 'target-missing', { cause: err });
     if (err.name === 'EntityTooLarge' || err.name === 'QuotaExceeded' || status === 507) return new UserError(`${where} is full or over its quota.`, 'target-full', { cause: err });
-    return new Error(`${where}: ${err.name}${err.message ? `: ${err.message}` : ''}`, { cause: err });
+    return new Error(`${where}: ${what}${err.message && err.message !== 'UnknownError' ? `: ${err.message}` : ''}`, { cause: err });
   }
   return err as Error;
 }

@@ -19,34 +19,52 @@ export interface SftpOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Uploads in flight spread over this many connections, as rclone's transfers are: the server runs one
+ * sshd process per connection, so a single connection leaves its decryption and writes to one core.
+ */
+const UPLOAD_CONNECTIONS = 4;
+
 /** Another NAS or a relative's server, over SFTP. Objects are uploaded beside their name and renamed in. */
 export class SftpRemote implements Remote {
   private readonly sftp = new SftpClient('heirloom');
   private hostKeyMismatch: string | undefined;
+  /** The server's key as this connection accepted it; further connections must present the same one. */
+  private acceptedHostKey: string | undefined;
+  /** Directories made (or found) on this connection: uploads in parallel share one mkdir per directory. */
+  private readonly dirs = new Map<string, Promise<void>>();
+  /** Extra connections for uploads, opened when first needed (index 0 is the main connection). */
+  private readonly uploaders: (Promise<SftpClient> | undefined)[] = [];
+  private nextUploader = 0;
 
   constructor(private readonly opts: SftpOptions) {}
 
-  async connect(): Promise<void> {
+  private connectClient(client: SftpClient, verify: (fingerprint: string) => boolean): Promise<unknown> {
     const { host, port, username, password, privateKey } = this.opts;
+    return client.connect({
+      host,
+      port,
+      username,
+      password,
+      privateKey,
+      readyTimeout: this.opts.timeoutMs ?? 20_000,
+      retries: 0,
+      hostVerifier: (key: Buffer) => verify(createHash('sha256').update(key).digest('base64')),
+    });
+  }
+
+  async connect(): Promise<void> {
+    const { host } = this.opts;
     try {
-      await this.sftp.connect({
-        host,
-        port,
-        username,
-        password,
-        privateKey,
-        readyTimeout: this.opts.timeoutMs ?? 20_000,
-        retries: 0,
-        hostVerifier: (key: Buffer) => {
-          const fingerprint = createHash('sha256').update(key).digest('base64');
-          if (!this.opts.hostKey) {
-            this.opts.onNewHostKey?.(fingerprint);
-            return true;
-          }
-          if (fingerprint === this.opts.hostKey) return true;
+      await this.connectClient(this.sftp, (fingerprint) => {
+        if (!this.opts.hostKey) {
+          this.opts.onNewHostKey?.(fingerprint);
+        } else if (fingerprint !== this.opts.hostKey) {
           this.hostKeyMismatch = fingerprint;
           return false;
-        },
+        }
+        this.acceptedHostKey = fingerprint;
+        return true;
       });
     } catch (err) {
       if (this.hostKeyMismatch) {
@@ -62,6 +80,25 @@ export class SftpRemote implements Remote {
     }
   }
 
+  /** A connection for the next upload, round robin; one that cannot be opened leaves its share to the main one. */
+  private uploader(): Promise<SftpClient> {
+    const i = this.nextUploader++ % UPLOAD_CONNECTIONS;
+    if (i === 0) return Promise.resolve(this.sftp);
+    let client = this.uploaders[i];
+    if (!client) {
+      const extra = new SftpClient('heirloom-upload');
+      client = this.connectClient(extra, (fingerprint) => fingerprint === this.acceptedHostKey).then(
+        () => extra,
+        async () => {
+          await extra.end().catch(() => undefined);
+          return this.sftp;
+        },
+      );
+      this.uploaders[i] = client;
+    }
+    return client;
+  }
+
   private file(key: string): string {
     return path.join(this.opts.root, key);
   }
@@ -70,14 +107,36 @@ export class SftpRemote implements Remote {
     const dest = this.file(key);
     const part = `${dest}.part-${process.pid}`;
     try {
-      await this.sftp.mkdir(path.dirname(dest), true);
-      await this.sftp.fastPut(file, part);
+      await this.ensureDir(path.dirname(dest));
+      const client = await this.uploader();
+      await client.fastPut(file, part);
       // posix-rename replaces an existing object atomically (plain SFTP rename refuses to).
-      await this.sftp.posixRename(part, dest);
+      await client.posixRename(part, dest);
     } catch (err) {
       await this.sftp.delete(part, true).catch(() => undefined);
       throw friendly(err, this.opts);
     }
+  }
+
+  /**
+   * Makes a directory and its parents below the root. The client's own recursive mkdir races with
+   * itself when two uploads need the same new directory (the loser fails with a bare 'Failure').
+   */
+  private ensureDir(dir: string): Promise<void> {
+    if (dir === this.opts.root || dir.length <= this.opts.root.length) return Promise.resolve();
+    let made = this.dirs.get(dir);
+    if (!made) {
+      made = this.ensureDir(path.dirname(dir)).then(async () => {
+        if ((await this.sftp.exists(dir)) === 'd') return;
+        await this.sftp.mkdir(dir).catch(async (err: unknown) => {
+          // Another writer may have made it in between.
+          if ((await this.sftp.exists(dir)) !== 'd') throw err;
+        });
+      });
+      this.dirs.set(dir, made);
+      made.catch(() => this.dirs.delete(dir));
+    }
+    return made;
   }
 
   async head(key: string): Promise<RemoteObject | undefined> {
@@ -92,7 +151,17 @@ export class SftpRemote implements Remote {
 
   async get(key: string, _signal?: AbortSignal): Promise<Readable> {
     if (!(await this.head(key))) throw new UserError(`The target has no ${key}.`, 'target-missing-object');
-    return this.sftp.createReadStream(this.file(key)) as unknown as Readable;
+    return this.sftp.createReadStream(this.file(key), { highWaterMark: 1 << 20 }) as unknown as Readable;
+  }
+
+  /** Many reads in flight at once: a stream reads one chunk at a time and waits out each round trip. */
+  async download(key: string, file: string, _signal?: AbortSignal): Promise<void> {
+    if (!(await this.head(key))) throw new UserError(`The target has no ${key}.`, 'target-missing-object');
+    try {
+      await this.sftp.fastGet(this.file(key), file, { concurrency: 64, chunkSize: 64 * 1024 });
+    } catch (err) {
+      throw friendly(err, this.opts);
+    }
   }
 
   async delete(key: string): Promise<void> {
@@ -116,6 +185,8 @@ export class SftpRemote implements Remote {
   }
 
   async close(): Promise<void> {
+    const extras = await Promise.all(this.uploaders.splice(0).filter((c) => c !== undefined));
+    await Promise.all(extras.filter((c) => c !== this.sftp).map((c) => c.end().catch(() => undefined)));
     await this.sftp.end().catch(() => undefined);
   }
 }
@@ -128,6 +199,9 @@ function friendly(err: unknown, opts: SftpOptions): Error {
     return new UserError(`${where} refused the login. Check the user name, password or key.`, 'target-credentials', { cause: err });
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new Error(`${where} refused the connection. Is the server running?`, { cause: err });
+  if (/Unexpected (end|close) event|No SFTP connection available|ECONNRESET|EPIPE/.test(message)) {
+    return new Error(`${where} dropped the connection (${message}). The next pass picks up where this one stopped.`, { cause: err });
+  }
   if (/Timed out|ETIMEDOUT/i.test(message)) return new Error(`${where} did not answer in time.`, { cause: err });
   if (code === 'ENOTFOUND' || /ENOTFOUND|EAI_AGAIN/.test(message)) return new Error(`${opts.host} cannot be found on the network.`, { cause: err });
   if (/No space left|quota/i.test(message)) return new UserError(`The SFTP server ${where} reports its disk is full (${message}).`, 'target-full', { cause: err });

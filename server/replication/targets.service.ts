@@ -92,7 +92,8 @@ export class TargetService {
       const probe = randomBytes(16).toString('hex');
       const file = path.join(dir, 'probe');
       await writeFile(file, probe);
-      const key = `probe/${probe}`;
+      // At the top level: a probe directory would be left behind, empty, at a directory or SFTP target.
+      const key = `heirloom-probe-${probe}`;
       await remote.put(key, file, probe.length);
       const back = await text(await remote.get(key));
       await remote.delete(key);

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { diskFull, IntegrityError, UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { isProcessAlive } from '../pids.js';
-import { BlobSealer, type SealedBlob } from './encrypt.js';
+import { BlobSealer, release, type SealedBlob } from './encrypt.js';
 import { isBlobId } from './format.js';
 import type { Keyring } from './keyring.js';
 import { openBlob, type OpenBlob } from './reader.js';
@@ -38,9 +38,12 @@ export class BlobStore {
     }
   }
 
-  /** Encrypts `source` into tmp/<pid>-<id>.part and fsyncs it. On any failure the partial file is gone. */
-  async writeTemp(keyring: Keyring, source: Readable | Buffer, blobId?: string): Promise<{ tmpPath: string; sealed: SealedBlob }> {
-    const sealer = new BlobSealer(keyring, blobId);
+  /**
+   * Encrypts `source` into tmp/<pid>-<id>.part and fsyncs it. On any failure the partial file is gone.
+   * `plainSha256` spares hashing a Buffer source twice: only pass the digest of exactly that Buffer.
+   */
+  async writeTemp(keyring: Keyring, source: Readable | Buffer, blobId?: string, plainSha256?: string): Promise<{ tmpPath: string; sealed: SealedBlob }> {
+    const sealer = new BlobSealer(keyring, { blobId, plainSha256 });
     const tmpPath = path.join(this.tmpDir, `${process.pid}-${sealer.blobId}.part`);
     const handle = await open(tmpPath, 'wx', 0o600).catch((err: unknown) => {
       throw diskFull(err) ?? err;
@@ -48,23 +51,24 @@ export class BlobStore {
     try {
       let batch: Buffer[] = [];
       let batchSize = 0;
-      const add = async (parts: Buffer[]) => {
-        for (const part of parts) {
-          batch.push(part);
-          batchSize += part.length;
-        }
-        if (batchSize >= WRITE_BATCH) {
-          await writeAll(handle, batch);
-          batch = [];
-          batchSize = 0;
-        }
+      const flush = async () => {
+        await writeAll(handle, batch);
+        for (const bytes of batch) release(bytes);
+        batch = [];
+        batchSize = 0;
+      };
+      const add = async (bytes: Buffer) => {
+        batch.push(bytes);
+        batchSize += bytes.length;
+        if (batchSize >= WRITE_BATCH) await flush();
       };
       if (Buffer.isBuffer(source)) {
         for (let at = 0; at < source.length; at += WRITE_BATCH) await add(sealer.write(source.subarray(at, at + WRITE_BATCH)));
       } else {
         for await (const chunk of source) await add(sealer.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string)));
       }
-      await writeAll(handle, [...batch, ...sealer.end()]);
+      batch.push(sealer.end());
+      await flush();
       faultPoint('after-tmp-write');
       await handle.sync();
       await handle.close();

@@ -1,49 +1,70 @@
-import type { TimelineItem } from '../../server/library/assets.repo.js';
+import type { TimelineCursor, TimelineItem } from '../../server/library/assets.repo.js';
+import { MonthJump, MonthList, TimelineChunk } from '../components/timeline.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { damagedSentence } from './problems.js';
 
-const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+const monthFormat = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
 
-function Tile({ item }: { item: TimelineItem }) {
-  const label = `${item.originalName}, ${dayFormat.format(item.takenAt)}`;
-  if (!item.thumbBlobId) {
-    return (
-      <li class="tile tile-flagged" title={label}>
-        <span class="tile-name">{item.originalName}</span>
-        <span class="tile-note">{item.flag === 'unsupported' ? 'Kept, no preview' : 'Kept, could not be read'}</span>
-      </li>
-    );
-  }
-  return (
-    <li class="tile" data-thumbhash={item.thumbhash?.toString('base64')}>
-      <img src={`/media/${item.thumbBlobId}`} alt={label} loading="lazy" decoding="async" width={item.width ?? undefined} height={item.height ?? undefined} />
-      {item.kind === 'video' ? <span class="tile-badge">Video</span> : null}
-    </li>
-  );
+export interface LibraryPageProps {
+  page: PageContext;
+  items: TimelineItem[];
+  /** There are newer items above the first one shown (the page starts in the middle of the library). */
+  newer?: TimelineCursor;
+  older?: TimelineCursor;
+  /** The page was opened at a month ('YYYY-MM') or some other position rather than at the top. */
+  start?: { month?: string };
+  damaged?: number;
 }
 
-export function LibraryPage(props: { page: PageContext; items: TimelineItem[]; more: boolean; damaged?: number }) {
+export function LibraryPage(props: LibraryPageProps) {
+  const fromTop = !props.start;
   return (
-    <Layout title="Library" page={props.page} scripts={['/static/grid.js']}>
-      <h1>Library</h1>
+    <Layout title="Library" page={props.page} scripts={['/static/timeline.js']}>
+      <div class="tl-head">
+        <h1>Library</h1>
+        <MonthJump value={props.start?.month} />
+      </div>
       {props.damaged ? (
         <p class="notice error damaged-notice" role="status">
           {damagedSentence(props.damaged)}. <a href="/problems">See which ones</a>
         </p>
       ) : null}
-      {props.items.length === 0 ? (
-        <p class="empty">
-          Nothing here yet. Import a folder with <code>heirloom import &lt;folder&gt; --user &lt;name&gt;</code>.
+      {props.start ? (
+        <p class="tl-position">
+          {props.start.month ? `From ${monthFormat.format(new Date(`${props.start.month}-01T00:00:00Z`))}. ` : null}
+          <a href="/">Back to the newest</a>
         </p>
-      ) : (
-        <ul class="grid">
-          {props.items.map((item) => (
-            <Tile item={item} />
-          ))}
-        </ul>
-      )}
-      {props.more ? <p class="more">Showing the newest {props.items.length} items.</p> : null}
+      ) : null}
+      {fromTop ? (
+        // "On this day": photos from today's date in earlier years, fetched after the page (it renders nothing when there are none).
+        <div class="tl-memories" hx-get="/memories" hx-trigger="load" hx-swap="outerHTML"></div>
+      ) : null}
+      {props.items.length === 0 ? (
+        fromTop ? (
+          <p class="empty">
+            Nothing here yet. Import a folder with <code>heirloom import &lt;folder&gt; --user &lt;name&gt;</code>.
+          </p>
+        ) : (
+          <p class="empty">There are no photos or videos from before then.</p>
+        )
+      ) : null}
+      <div id="tl" class="tl">
+        <TimelineChunk items={props.items} newer={props.newer} older={props.older} />
+      </div>
+    </Layout>
+  );
+}
+
+/** The months with photos, as a page of its own (for a browser without scripts). */
+export function MonthsPage(props: { page: PageContext; months: string[] }) {
+  return (
+    <Layout title="Months" page={props.page}>
+      <p class="crumbs">
+        <a href="/">Library</a>
+      </p>
+      <h1>Jump to a month</h1>
+      <MonthList months={props.months} />
     </Layout>
   );
 }
