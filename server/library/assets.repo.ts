@@ -23,7 +23,7 @@ export interface TimelineCursor {
 
 export type TimelineItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName'>;
 
-const timelineColumns = {
+export const timelineColumns = {
   id: assets.id,
   kind: assets.kind,
   takenAt: assets.takenAt,

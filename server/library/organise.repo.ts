@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-
 import type { Db, Tx } from '../db/client.js';
 import { users } from '../users/users.table.js';
 import { assetMetadata, assets, assetVersions, type Asset, type AssetVersion } from './assets.table.js';
+import { timelineColumns } from './assets.repo.js';
 
 /** What an action needs to decide: whose item it is and where it stands. */
 export type ItemState = Pick<Asset, 'id' | 'ownerId' | 'favorite' | 'archivedAt' | 'trashedAt'>;
@@ -145,16 +146,7 @@ export function latestVersionId(db: Db | Tx, assetId: number): number {
 export type GridItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName' | 'favorite' | 'archivedAt' | 'trashedAt'>;
 
 export const gridColumns = {
-  id: assets.id,
-  kind: assets.kind,
-  takenAt: assets.takenAt,
-  tzOffsetMinutes: assets.tzOffsetMinutes,
-  width: assets.width,
-  height: assets.height,
-  thumbBlobId: assets.thumbBlobId,
-  thumbhash: assets.thumbhash,
-  flag: assets.flag,
-  originalName: assets.originalName,
+  ...timelineColumns,
   favorite: assets.favorite,
   archivedAt: assets.archivedAt,
   trashedAt: assets.trashedAt,

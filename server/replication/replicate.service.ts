@@ -20,7 +20,7 @@ import type { ReplicationTarget } from './replication.table.js';
 import type { TargetService } from './targets.service.js';
 
 /** Uploads in flight per target. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 const BATCH = 100;
 /** Remote snapshots kept; older ones are deleted after a new one lands. */
 const KEEP_SNAPSHOTS = 30;
@@ -82,7 +82,7 @@ export class ReplicationService {
     return this.withRemote(target, async (remote) => {
       const result: SyncResult = { uploaded: 0, alreadyThere: 0, bytes: 0, refused: [], deleted: 0 };
       await this.sendPending(target, remote, result, opts);
-      if (!process.env.SKIP_SNAP) await this.sendSnapshot(target, remote, result, opts);
+      await this.sendSnapshot(target, remote, result, opts);
       result.deleted = await this.applyDeletes(target, remote);
       recordTargetResult(this.deps.db, target.id, { ok: true });
       return result;
@@ -204,14 +204,14 @@ export class ReplicationService {
       return true;
     }
     const file = this.deps.store.pathFor(row.id);
-    if (!process.env.SKIP_SHA && (await sha256Into(file, buffer).catch(() => undefined)) !== row.cipherSha256) {
+    if ((await sha256Into(file, buffer).catch(() => undefined)) !== row.cipherSha256) {
       result.refused.push(row.id);
       this.deps.log.warn({ target: target.name, blobId: row.id }, 'not replicating a blob that fails its own checksum; the integrity scrub will handle it');
       return false;
     }
     await throttle.take(row.cipherSize, signal);
     await remote.put(key, file, row.cipherSize, signal);
-    const after = process.env.SKIP_HEAD ? { size: row.cipherSize } : await remote.head(key);
+    const after = await remote.head(key);
     if (after?.size !== row.cipherSize) throw new IntegrityError(`the target reports ${after?.size ?? 'no'} bytes for ${key} after the upload, not ${row.cipherSize}`);
     result.uploaded++;
     result.bytes += row.cipherSize;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path/posix';
 import type { Readable } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { UserError } from '../errors.js';
 import type { Remote, RemoteObject } from './remote.js';
@@ -28,6 +29,8 @@ const UPLOAD_CONNECTIONS = 4;
 /** Another NAS or a relative's server, over SFTP. Objects are uploaded beside their name and renamed in. */
 export class SftpRemote implements Remote {
   private readonly sftp = new SftpClient('heirloom');
+  /** The ssh2 SFTP channel under `sftp`, for the calls made per object, without the client's extra checks. */
+  private wrapper!: Promise<SFTPWrapper>;
   private hostKeyMismatch: string | undefined;
   /** The server's key as this connection accepted it; further connections must present the same one. */
   private acceptedHostKey: string | undefined;
@@ -39,7 +42,7 @@ export class SftpRemote implements Remote {
 
   constructor(private readonly opts: SftpOptions) {}
 
-  private connectClient(client: SftpClient, verify: (fingerprint: string) => boolean): Promise<unknown> {
+  private connectClient(client: SftpClient, verify: (fingerprint: string) => boolean): Promise<SFTPWrapper> {
     const { host, port, username, password, privateKey } = this.opts;
     return client.connect({
       host,
@@ -56,7 +59,7 @@ export class SftpRemote implements Remote {
   async connect(): Promise<void> {
     const { host } = this.opts;
     try {
-      await this.connectClient(this.sftp, (fingerprint) => {
+      this.wrapper = this.connectClient(this.sftp, (fingerprint) => {
         if (!this.opts.hostKey) {
           this.opts.onNewHostKey?.(fingerprint);
         } else if (fingerprint !== this.opts.hostKey) {
@@ -66,6 +69,7 @@ export class SftpRemote implements Remote {
         this.acceptedHostKey = fingerprint;
         return true;
       });
+      await this.wrapper;
     } catch (err) {
       if (this.hostKeyMismatch) {
         throw new UserError(
@@ -127,11 +131,11 @@ export class SftpRemote implements Remote {
     let made = this.dirs.get(dir);
     if (!made) {
       made = this.ensureDir(path.dirname(dir)).then(async () => {
-        if ((await this.sftp.exists(dir)) === 'd') return;
-        await this.sftp.mkdir(dir).catch(async (err: unknown) => {
-          // Another writer may have made it in between.
-          if ((await this.sftp.exists(dir)) !== 'd') throw err;
-        });
+        // One round trip when the directory is new (the client's own mkdir checks first, then makes it).
+        const wrapper = await this.wrapper;
+        const failed = await new Promise<Error | undefined>((resolve) => wrapper.mkdir(dir, (err) => resolve(err ?? undefined)));
+        // It may be there already (from an earlier pass, or another writer just now).
+        if (failed && (await this.sftp.exists(dir)) !== 'd') throw failed;
       });
       this.dirs.set(dir, made);
       made.catch(() => this.dirs.delete(dir));
@@ -141,7 +145,8 @@ export class SftpRemote implements Remote {
 
   async head(key: string): Promise<RemoteObject | undefined> {
     try {
-      const st = await this.sftp.stat(this.file(key));
+      const wrapper = await this.wrapper;
+      const st = await new Promise<{ size: number }>((resolve, reject) => wrapper.stat(this.file(key), (err, stats) => (err ? reject(err) : resolve(stats))));
       return { key, size: st.size };
     } catch (err) {
       if ((err as { code?: number | string }).code === 2 || (err as { code?: string }).code === 'ENOENT' || /No such file/i.test(String((err as Error).message))) return undefined;

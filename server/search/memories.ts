@@ -1,8 +1,9 @@
 import { and, eq, isNotNull, isNull, min, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { assets, type Asset } from '../library/assets.table.js';
+import { timelineColumns, type TimelineItem } from '../library/assets.repo.js';
+import { assets } from '../library/assets.table.js';
 
-export type MemoryItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'originalName'>;
+export type MemoryItem = TimelineItem;
 
 export interface MemoryYear {
   year: number;
@@ -75,18 +76,7 @@ export function memoriesQuery(db: Db, ownerId: number, now: Date) {
   );
   const wallDay = sql`strftime('%m-%d', (${assets.takenAt} + coalesce(${assets.tzOffsetMinutes}, 0) * 60000) / 1000, 'unixepoch')`;
   return db
-    .select({
-      year: sql<number>`r.y`,
-      id: assets.id,
-      kind: assets.kind,
-      takenAt: assets.takenAt,
-      tzOffsetMinutes: assets.tzOffsetMinutes,
-      width: assets.width,
-      height: assets.height,
-      thumbBlobId: assets.thumbBlobId,
-      thumbhash: assets.thumbhash,
-      originalName: assets.originalName,
-    })
+    .select({ year: sql<number>`r.y`, ...timelineColumns })
     .from(sql`(SELECT column1 AS y, column2 AS lo, column3 AS hi FROM (VALUES ${values})) AS r`)
     .innerJoin(assets, and(eq(assets.ownerId, ownerId), sql`${assets.takenAt} >= r.lo`, sql`${assets.takenAt} < r.hi`))
     .where(
