@@ -23,6 +23,8 @@ export function Layout(props: { title: string; page: PageContext; children: Chil
           {user ? (
             <nav class="nav" aria-label="Main">
               <a href="/">Library</a>
+              <a href="/search">Search</a>
+              <a href="/favorites">Favourites</a>
               {user.role !== 'viewer' ? <a href="/upload">Upload</a> : null}
               <a href="/account">Account</a>
               {user.role === 'admin' ? <a href="/admin">Admin</a> : null}

@@ -20,7 +20,7 @@ import type { ReplicationTarget } from './replication.table.js';
 import type { TargetService } from './targets.service.js';
 
 /** Uploads in flight per target. */
-const CONCURRENCY = 8;
+const CONCURRENCY = 6;
 const BATCH = 100;
 /** Remote snapshots kept; older ones are deleted after a new one lands. */
 const KEEP_SNAPSHOTS = 30;
