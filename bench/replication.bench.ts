@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,11 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
  * before it is sent, the ledger, the database snapshot and the manifest).
  */
 export async function benchReplication(): Promise<void> {
+  const missing = [['/usr/sbin/sshd', 'openssh-server'], ['/usr/bin/rclone', 'rclone']].filter(([file]) => !existsSync(file!)).map(([, pkg]) => pkg);
+  if (missing.length > 0) {
+    console.log(`Replication: skipped, install ${missing.join(' and ')} (see .ci/env)`);
+    return;
+  }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'heirloom-bench-replication-'));
   const sshd = await startSshd();
   const db = openDb(path.join(dir, 'heirloom.db'));

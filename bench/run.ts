@@ -1,5 +1,7 @@
 import { benchIngest } from './ingest.bench.js';
+import { benchReplication } from './replication.bench.js';
 import { benchScrub } from './scrub.bench.js';
+import { benchSearch } from './search.bench.js';
 import { benchTimeline } from './timeline.bench.js';
 import { benchVault } from './vault.bench.js';
 
@@ -12,3 +14,7 @@ console.log();
 await benchScrub();
 console.log();
 await benchTimeline();
+console.log();
+await benchReplication();
+console.log();
+await benchSearch();

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IntegrityError, UserError } from '../server/errors.js';
 import { createLogger } from '../server/log.js';
 import { closeMedia } from '../server/media/previews.js';
@@ -125,7 +125,8 @@ describe.each<'sftp' | 's3'>(['sftp', 's3'])('a %s target that goes offline midw
     const rows = await addBlobs(v, 30, 256 * 1024);
     const place = await makePlace(kind);
     const server = kind === 'sftp' ? sshd : s3;
-    const target = await v.ctx.background.targets.add({ name: 'away', url: place.url, credentials: place.credentials, options: place.options });
+    // A bandwidth cap (4 MB/s, so the pass takes about 2 s) makes sure the server goes away midway.
+    const target = await v.ctx.background.targets.add({ name: 'away', url: place.url, credentials: place.credentials, options: { ...place.options, bytesPerSecond: 4_000_000 } });
     let stopping: Promise<void> | undefined;
     let landedBefore = 0;
     const err = await v.ctx.background.replication
@@ -367,5 +368,26 @@ describe('a local blob that fails its own checksum', () => {
     expect(resync).toMatchObject({ uploaded: 0, alreadyThere: 4 });
     expect(sha256(await readFile(place.fileOf(blobKey(bad.id))))).toBe(bad.cipherSha256);
     expect(await v.ctx.background.replication.verify('usb')).toMatchObject({ verified: 4, corrupt: 0 });
+  });
+});
+
+describe('a clock that is off', () => {
+  it('does not stop replication to S3: the request time is corrected from the server\'s Date header', async () => {
+    const v = await vault();
+    const rows = await addBlobs(v, 3, 64 * 1024);
+    // s3rver in a child process keeps the right time; this process runs 40 minutes fast (S3 allows 15).
+    const server = await startS3('skewed', { inChild: true });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 40 * 60_000);
+    try {
+      const options = { endpoint: server.endpoint, pathStyle: true };
+      await v.ctx.background.targets.add({ name: 'cloud', url: `s3://${server.bucket}/x`, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }, options });
+      const result = await v.ctx.background.replication.sync('cloud');
+      expect(result).toMatchObject({ uploaded: rows.length });
+      expect(await v.ctx.background.replication.verify('cloud')).toMatchObject({ verified: rows.length, corrupt: 0 });
+    } finally {
+      vi.useRealTimers();
+      await server.close();
+    }
   });
 });

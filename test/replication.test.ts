@@ -333,9 +333,11 @@ describe('scrub repair from a replica', () => {
     expect(open[0]!.detail).toMatch(/no replica holds a verified copy/);
     // The replica keeps its own (damaged) bytes: the local damage was not copied over it.
     expect((await readFile(replicaFile)).equals(damagedReplica)).toBe(true);
-    // Nor does a replication pass send what failed its checksum.
+    // Nor does a replication pass send what failed its checksum, nor verification remove the replica's
+    // copy when there is no good copy here to send instead.
     const sync = await v.ctx.background.replication.sync('usb');
     expect(sync.uploaded).toBe(0);
+    expect(await v.ctx.background.replication.verify('usb')).toMatchObject({ corrupt: 1 });
     expect((await readFile(replicaFile)).equals(damagedReplica)).toBe(true);
   });
 });

@@ -15,7 +15,10 @@ export function openDb(file: string): Db {
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('cache_size = -16000');
   // Gathers the statistics the planner needs (search and memories pick their indexes by them); cheap when fresh.
-  sqlite.pragma('optimize = 0x10002');
+  // Best effort: a damaged page must not stop the open, since the integrity check is what reports it.
+  try {
+    sqlite.pragma('optimize = 0x10002');
+  } catch {}
   return drizzle({ client: sqlite, schema });
 }
 

@@ -20,7 +20,7 @@ import type { ReplicationTarget } from './replication.table.js';
 import type { TargetService } from './targets.service.js';
 
 /** Uploads in flight per target. */
-const CONCURRENCY = 6;
+const CONCURRENCY = 4;
 const BATCH = 100;
 /** Remote snapshots kept; older ones are deleted after a new one lands. */
 const KEEP_SNAPSHOTS = 30;
@@ -67,9 +67,6 @@ export interface ReplicationDeps {
  * and a blob whose local copy fails its checksum is never sent, so damage here cannot spread there.
  */
 export class ReplicationService {
-  /** One read buffer per upload in flight, reused for the local checksum: a fresh buffer per chunk keeps the GC busy. */
-  private readonly readBuffers = Array.from({ length: CONCURRENCY }, () => Buffer.allocUnsafe(1 << 20));
-
   constructor(private readonly deps: ReplicationDeps) {}
 
   lag(target: ReplicationTarget): { items: number; bytes: number } {
@@ -108,6 +105,7 @@ export class ReplicationService {
         }
       }
       let budget = opts.byteBudget ?? Infinity;
+      const buffer = Buffer.allocUnsafe(1 << 20);
       const toRead = [...unverifiedBlobs(db, target.id, 10_000), ...sampleVerified(db, target.id, opts.sample ?? 8)];
       for (const row of toRead) {
         if (budget <= 0) break;
@@ -121,9 +119,12 @@ export class ReplicationService {
         } else {
           if (state === 'missing') result.missing++;
           else result.corrupt++;
-          // A damaged copy of the right size would pass the next pass's HEAD as "already there": remove it
-          // so the blob is sent again. Only bytes that differ from the recorded checksum are removed.
-          if (state === 'corrupt') await remote.delete(blobKey(row.id));
+          // A damaged copy of the right size would pass the next pass's HEAD as "already there", so it is
+          // removed for the next pass to send again: but only when the bytes differ from the checksum
+          // recorded at ingest and the local copy matches it, so a replica is never emptied for nothing.
+          if (state === 'corrupt' && (await sha256Into(this.deps.store.pathFor(row.id), buffer).catch(() => undefined)) === row.cipherSha256) {
+            await remote.delete(blobKey(row.id));
+          }
           forgetCopy(db, target.id, row.id);
           this.deps.log.warn({ target: name, blobId: row.id, state }, 'a copy at the target is damaged; it will be sent again');
         }
@@ -169,6 +170,8 @@ export class ReplicationService {
     const total = lagOf(db, target.id, kinds);
     let done = 0;
     let after = '';
+    // One read buffer per upload in flight, reused for the local checksum: a fresh buffer per chunk keeps the GC busy.
+    const buffers = Array.from({ length: CONCURRENCY }, () => Buffer.allocUnsafe(1 << 20));
     for (;;) {
       const raw = pendingBlobs(db, target.id, kinds, after, BATCH);
       if (raw.length === 0) return;
@@ -177,21 +180,27 @@ export class ReplicationService {
       let next = 0;
       // What the target holds now, recorded once per batch (and also when the batch fails midway).
       const landed: string[] = [];
-      try {
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async (_, worker) => {
-            while (next < batch.length) {
-              const row = batch[next++]!;
+      // The first failure stops the others from starting more; those in flight are waited for, so that
+      // nothing is still uploading once the pass has returned, and what they landed is recorded.
+      let failure: { err: unknown } | undefined;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, worker) => {
+          while (!failure && next < batch.length) {
+            const row = batch[next++]!;
+            try {
               opts.signal?.throwIfAborted();
-              if (await this.sendOne(target, remote, row, result, throttle, this.readBuffers[worker]!, opts.signal)) landed.push(row.id);
-              done++;
-              opts.onProgress?.({ target: target.name, phase: 'blobs', done, total: total.items, bytes: result.bytes, totalBytes: total.bytes });
+              if (await this.sendOne(target, remote, row, result, throttle, buffers[worker]!, opts.signal)) landed.push(row.id);
+            } catch (err) {
+              failure ??= { err };
+              return;
             }
-          }),
-        );
-      } finally {
-        markUploaded(db, target.id, landed);
-      }
+            done++;
+            opts.onProgress?.({ target: target.name, phase: 'blobs', done, total: total.items, bytes: result.bytes, totalBytes: total.bytes });
+          }
+        }),
+      );
+      markUploaded(db, target.id, landed);
+      if (failure) throw failure.err;
     }
   }
 

@@ -31,6 +31,7 @@ export class SftpRemote implements Remote {
   private readonly sftp = new SftpClient('heirloom');
   /** The ssh2 SFTP channel under `sftp`, for the calls made per object, without the client's extra checks. */
   private wrapper!: Promise<SFTPWrapper>;
+  private channelClosed = false;
   private hostKeyMismatch: string | undefined;
   /** The server's key as this connection accepted it; further connections must present the same one. */
   private acceptedHostKey: string | undefined;
@@ -69,7 +70,7 @@ export class SftpRemote implements Remote {
         this.acceptedHostKey = fingerprint;
         return true;
       });
-      await this.wrapper;
+      (await this.wrapper).once('close', () => (this.channelClosed = true));
     } catch (err) {
       if (this.hostKeyMismatch) {
         throw new UserError(
@@ -82,6 +83,16 @@ export class SftpRemote implements Remote {
     if (!(await this.sftp.exists(this.opts.root))) {
       throw new UserError(`The directory ${this.opts.root} does not exist on ${host}. Create it first.`, 'target-missing');
     }
+  }
+
+  /**
+   * One request on the main SFTP channel itself. Once the channel has closed, ssh2 would drop a new
+   * request without ever answering it, so that is refused here instead.
+   */
+  private async call<T>(request: (w: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    const wrapper = await this.wrapper;
+    if (this.channelClosed) throw new Error('No SFTP connection available');
+    return new Promise<T>((resolve, reject) => request(wrapper, (err, value) => (err ? reject(err) : resolve(value as T))));
   }
 
   /** A connection for the next upload, round robin; one that cannot be opened leaves its share to the main one. */
@@ -132,8 +143,7 @@ export class SftpRemote implements Remote {
     if (!made) {
       made = this.ensureDir(path.dirname(dir)).then(async () => {
         // One round trip when the directory is new (the client's own mkdir checks first, then makes it).
-        const wrapper = await this.wrapper;
-        const failed = await new Promise<Error | undefined>((resolve) => wrapper.mkdir(dir, (err) => resolve(err ?? undefined)));
+        const failed = await this.call<void>((w, cb) => w.mkdir(dir, cb)).then(() => undefined, (err: Error) => err);
         // It may be there already (from an earlier pass, or another writer just now).
         if (failed && (await this.sftp.exists(dir)) !== 'd') throw failed;
       });
@@ -145,8 +155,7 @@ export class SftpRemote implements Remote {
 
   async head(key: string): Promise<RemoteObject | undefined> {
     try {
-      const wrapper = await this.wrapper;
-      const st = await new Promise<{ size: number }>((resolve, reject) => wrapper.stat(this.file(key), (err, stats) => (err ? reject(err) : resolve(stats))));
+      const st = await this.call<{ size: number }>((w, cb) => w.stat(this.file(key), cb));
       return { key, size: st.size };
     } catch (err) {
       if ((err as { code?: number | string }).code === 2 || (err as { code?: string }).code === 'ENOENT' || /No such file/i.test(String((err as Error).message))) return undefined;
@@ -204,7 +213,7 @@ function friendly(err: unknown, opts: SftpOptions): Error {
     return new UserError(`${where} refused the login. Check the user name, password or key.`, 'target-credentials', { cause: err });
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new Error(`${where} refused the connection. Is the server running?`, { cause: err });
-  if (/Unexpected (end|close) event|No SFTP connection available|ECONNRESET|EPIPE/.test(message)) {
+  if (/Unexpected (end|close) event|No SFTP connection available|No response from server|ECONNRESET|EPIPE/.test(message)) {
     return new Error(`${where} dropped the connection (${message}). The next pass picks up where this one stopped.`, { cause: err });
   }
   if (/Timed out|ETIMEDOUT/i.test(message)) return new Error(`${where} did not answer in time.`, { cause: err });

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
@@ -40,6 +41,11 @@ async function keygen(file: string): Promise<void> {
   await rm(file, { force: true });
   await rm(`${file}.pub`, { force: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'heirloom-test', '-f', file]);
+}
+
+/** The command, run so that it gets SIGTERM if this process dies first (a crashed test worker leaves no server behind). */
+export function diesWithUs(command: string, args: string[]): [string, string[]] {
+  return existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', command, ...args]] : [command, args];
 }
 
 /** Every process under `pid` (sshd forks one per connection, and that one forks the session). */
@@ -123,7 +129,7 @@ export async function startSshd(): Promise<Sshd> {
     if (child) throw new Error('sshd is already running');
     await writeConfig(opts.otherHostKey ? otherHostKey : hostKey);
     log = '';
-    const proc = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(...diesWithUs(SSHD, ['-D', '-e', '-f', config]), { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     child = proc;
     proc.once('exit', () => {
