@@ -11,3 +11,4 @@ export * from '../audit/audit.table.js';
 export * from '../jobs/jobs.table.js';
 export * from '../integrity/integrity.table.js';
 export * from '../replication/replication.table.js';
+export * from '../library/video.table.js';

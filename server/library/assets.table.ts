@@ -68,7 +68,9 @@ export const assetMetadata = sqliteTable('asset_metadata', {
   rating: integer('rating'),
   keywords: text('keywords', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
   description: text('description'),
-});
+  /** Apple's ContentIdentifier: a Live Photo's still and its MOV share it, which is how they are paired. */
+  contentId: text('content_id'),
+}, (t) => [index('asset_metadata_content_id').on(t.contentId).where(sql`content_id IS NOT NULL`)]);
 
 export type Asset = typeof assets.$inferSelect;
 export type NewAsset = typeof assets.$inferInsert;

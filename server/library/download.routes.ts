@@ -3,7 +3,8 @@ import { Hono, type Context as HonoContext } from 'hono';
 import type { Context } from '../context.js';
 import { IntegrityError } from '../errors.js';
 import type { AppEnv } from '../http/app-env.js';
-import { contentDisposition, DownloadError, DownloadService, downloadLimits, parseRange, type ZipPlan } from './download.service.js';
+import { parseRange } from '../http/byte-range.js';
+import { contentDisposition, DownloadError, DownloadService, downloadLimits, type ZipPlan } from './download.service.js';
 
 const ID = /^\d{1,12}$/;
 

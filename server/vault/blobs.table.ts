@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { blob, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
-export const blobKinds = ['original', 'thumb', 'preview'] as const;
+/** 'original' bytes are irreplaceable; the others are derived from an original and can be made again. */
+export const blobKinds = ['original', 'thumb', 'preview', 'transcode'] as const;
 export type BlobKind = (typeof blobKinds)[number];
 
 /** One encrypted file under blobs/. The hashes let a scrub check it with or without the key. */
