@@ -4,10 +4,13 @@ import { benchScrub } from './scrub.bench.js';
 import { benchSearch } from './search.bench.js';
 import { benchTimeline } from './timeline.bench.js';
 import { benchVault } from './vault.bench.js';
+import { benchVideo } from './video.bench.js';
 
 // Each figure is a ratio against a baseline measured in this same run on this same machine.
 console.log(`Heirloom bench · node ${process.version} · ${new Date().toISOString()}\n`);
 await benchVault();
+console.log();
+await benchVideo();
 console.log();
 await benchIngest();
 console.log();

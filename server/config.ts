@@ -7,6 +7,7 @@ const port = z.coerce.number().int().min(1).max(65535);
 const days = z.coerce.number().int().min(1).max(3650);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 const pem = (what: string) => z.string().refine((v) => v.includes(`-----BEGIN `) && v.includes(what), `PEM ${what}`);
+const presets = z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow']);
 const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** Every variable Heirloom reads. Each may also be given as NAME_FILE (a Docker secret, say). */
@@ -21,6 +22,11 @@ const variables = {
   HEIRLOOM_TRUST_PROXY: { schema: bool, hint: 'true or false' },
   HEIRLOOM_SESSION_IDLE_DAYS: { schema: days, hint: 'a number of days from 1 to 3650' },
   HEIRLOOM_SESSION_MAX_DAYS: { schema: days, hint: 'a number of days from 1 to 3650' },
+  HEIRLOOM_TRANSCODE_HEIGHT: { schema: z.coerce.number().int().min(144).max(4320), hint: 'a height in pixels from 144 to 4320, such as 1080' },
+  HEIRLOOM_TRANSCODE_CRF: { schema: z.coerce.number().int().min(0).max(51), hint: 'an x264 quality (CRF) from 0 to 51, lower is better; 23 is the usual' },
+  HEIRLOOM_TRANSCODE_PRESET: { schema: presets, hint: `one of ${presets.options.join(', ')}` },
+  HEIRLOOM_TRANSCODE_MAX_HOURS: { schema: z.coerce.number().positive().max(1000), hint: 'a number of hours, such as 4 (fractions allowed)' },
+  HEIRLOOM_TRANSCODE_STALL_SECONDS: { schema: z.coerce.number().int().min(1).max(86_400), hint: 'a number of seconds from 1 to 86400' },
 } as const;
 
 type VariableName = keyof typeof variables;
@@ -40,6 +46,19 @@ export interface Config {
   /** A session ends after this many days unused, and after sessionMaxDays however busy. */
   sessionIdleDays: number;
   sessionMaxDays: number;
+  /** Web copies of videos browsers cannot play as they are. */
+  transcode: TranscodeConfig;
+}
+
+export interface TranscodeConfig {
+  /** Displayed height the web copy is scaled down to (never up). */
+  height: number;
+  crf: number;
+  preset: z.infer<typeof presets>;
+  /** Longer videos get no web copy. */
+  maxSeconds: number;
+  /** ffmpeg is killed when its output time has not moved for this long. */
+  stallSeconds: number;
 }
 
 /** Reads NAME, or the contents of the file NAME_FILE points to; both set is an error. */
@@ -92,6 +111,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: read(env, 'HEIRLOOM_TRUST_PROXY', 'false'),
     sessionIdleDays: read(env, 'HEIRLOOM_SESSION_IDLE_DAYS', '14'),
     sessionMaxDays: read(env, 'HEIRLOOM_SESSION_MAX_DAYS', '90'),
+    transcode: {
+      height: read(env, 'HEIRLOOM_TRANSCODE_HEIGHT', '1080'),
+      crf: read(env, 'HEIRLOOM_TRANSCODE_CRF', '23'),
+      preset: read(env, 'HEIRLOOM_TRANSCODE_PRESET', 'veryfast'),
+      maxSeconds: read(env, 'HEIRLOOM_TRANSCODE_MAX_HOURS', '4') * 3600,
+      stallSeconds: read(env, 'HEIRLOOM_TRANSCODE_STALL_SECONDS', '120'),
+    },
   };
 }
 

@@ -51,7 +51,7 @@ export async function openContext(config: Config, log: Logger): Promise<Context>
       db,
       keyring,
       store,
-      ingest: new IngestService({ db, store, keyring, log, onStored: () => background.storedSomething() }),
+      ingest: new IngestService({ db, store, keyring, log, onStored: (item) => background.storedSomething(item) }),
       background,
       async close() {
         await background.stop();

@@ -15,3 +15,10 @@ const armed = process.env.HEIRLOOM_FAULT;
 export function faultPoint(name: FaultPoint): void {
   if (armed === name) process.kill(process.pid, 'SIGKILL');
 }
+
+/** Named hangs, for the tests of stall limits: when HEIRLOOM_FAULT names one, the code there stops making progress. */
+export type HangPoint = 'loopback-stall';
+
+export function hangArmed(name: HangPoint): boolean {
+  return process.env.HEIRLOOM_FAULT === name;
+}

@@ -11,7 +11,7 @@ import { EditsService } from '../server/library/edits.service.js';
 import { OrganiseService } from '../server/library/organise.service.js';
 import { createUser } from '../server/users/users.service.js';
 import { users } from '../server/users/users.table.js';
-import { makeFixtureDir, makeJpeg, removeFixtureDir } from './fixtures/index.js';
+import { makeFixtureDir, makeJpeg, makeMotionPhoto, makeVideo, removeFixtureDir } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
@@ -165,6 +165,19 @@ const matrix: Row[] = [
     path: () => `/items/${downloads.photoId}/original`,
     expect: { anonymous: 303, viewer: 404, owner: 200, other: 404, admin: 404 },
   },
+  {
+    method: 'GET',
+    route: '/items/:id{[0-9]{1,12}}/video',
+    path: () => `/items/${downloads.videoId}/video`,
+    expect: { anonymous: 303, viewer: 404, owner: 200, other: 404, admin: 404 },
+  },
+  // The moving part of a Live Photo or motion photo: as the original.
+  {
+    method: 'GET',
+    route: '/items/:id{[0-9]{1,12}}/motion',
+    path: () => `/items/${downloads.motionId}/motion`,
+    expect: { anonymous: 303, viewer: 404, owner: 200, other: 404, admin: 404 },
+  },
   { method: 'POST', route: '/download.zip', expect: signedInPost(422) },
   {
     method: 'GET',
@@ -181,8 +194,8 @@ let v: TestVault;
 let server: Awaited<ReturnType<typeof listen>>;
 let dir: string;
 let fixture: Fixture;
-/** The owner's photo and the day it was taken, for the download rows. */
-let downloads: { photoId: number; photoDay: string };
+/** The owner's photo and the day it was taken, and a video of theirs, for the download rows. */
+let downloads: { photoId: number; photoDay: string; videoId: number; motionId: number };
 /** The owner's photo the viewer row opens (never trashed by another row). */
 let viewerPhotoId: number;
 const userIds = {} as Record<Exclude<Role, 'anonymous'>, number>;
@@ -219,7 +232,13 @@ beforeAll(async () => {
   new OrganiseService({ db: v.ctx.db }).trash(ownerActor, trashedId);
   fixture = { thumbId: row.t, ownerSessionId: ownerSession.id, ownerTokenId: ownerToken.id, inviteId: revocable.id, inviteToken: open.token, victimId, jobId, targetName: target.name, organiseId, organiseVersionId, trashedId };
   const taken = v.ctx.db.$client.prepare('SELECT taken_at AS t, tz_offset_minutes AS z FROM assets WHERE id = ?').get((photo as { assetId: number }).assetId) as { t: number; z: number | null };
-  downloads = { photoId: (photo as { assetId: number }).assetId, photoDay: new Date(taken.t + (taken.z ?? 0) * 60_000).toISOString().slice(0, 10) };
+  const video = await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: await makeVideo(path.join(dir, 'clip.mp4'), { seconds: 1 }), originalName: 'clip.mp4' });
+  downloads = {
+    photoId: (photo as { assetId: number }).assetId,
+    photoDay: new Date(taken.t + (taken.z ?? 0) * 60_000).toISOString().slice(0, 10),
+    videoId: (video as { assetId: number }).assetId,
+    motionId: (await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: (await makeMotionPhoto(path.join(dir, 'motion.jpg'), { style: 'microvideo', seed: 4 })).file, originalName: 'motion.jpg' })).assetId,
+  };
   server = await listen(v.ctx);
 });
 

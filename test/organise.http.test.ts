@@ -241,7 +241,7 @@ describe('bulk actions', () => {
     const res = await anna.post('/items/bulk', { action: 'archive', ids: `${ids[0]},${ids[3]},${bobsId},999999`, back: '/archive' });
     expect(res.status).toBe(303);
     const page = await (await anna.get(res.headers.get('location')!)).text();
-    expect(page).toContain('1 item archived. 1 item in the trash was left as it is. 2 items no longer exist (deleted on another device?).');
+    expect(page).toContain('1 item archived. 1 item was left as it is: it is in the trash (moved there on another device?). 2 items no longer exist (deleted on another device?).');
     expect(row(ids[0]!).archived_at).toBeTypeOf('number');
     expect(row(ids[3]!).archived_at).toBeNull();
     expect(row(bobsId).archived_at).toBeNull();

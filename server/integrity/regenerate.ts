@@ -1,13 +1,12 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Db } from '../db/client.js';
 import type { AssetOfBlob } from '../library/assets.repo.js';
 import { detectType, SNIFF_BYTES } from '../media/detect.js';
-import { makePreviews } from '../media/previews.js';
-import { withScratch } from '../media/scratch.js';
+import { makePreviews, type Previews } from '../media/previews.js';
 import type { BlobStore } from '../vault/blob-store.js';
+import { serveBlob } from '../vault/blob-url.js';
 import { replaceBlobRow } from '../vault/blobs.repo.js';
 import type { Keyring } from '../vault/keyring.js';
+import type { OpenBlob } from '../vault/reader.js';
 
 /**
  * Makes a damaged thumbnail or preview again from the item's original, under the same blob id, so
@@ -15,23 +14,43 @@ import type { Keyring } from '../vault/keyring.js';
  */
 export async function regenerateDerived(deps: { db: Db; store: BlobStore; keyring: Keyring }, asset: AssetOfBlob, blobId: string): Promise<void> {
   const { db, store, keyring } = deps;
-  const original = await store.open(asset.originalBlobId, keyring);
+  const previews = await previewsOf(await store.open(asset.originalBlobId, keyring));
+  const derived = blobId === asset.thumbBlobId ? previews.thumb : previews.preview;
+  const { tmpPath, sealed } = await store.writeTemp(keyring, derived, blobId);
+  await store.commit(tmpPath, blobId);
+  replaceBlobRow(db, sealed);
+}
+
+/** Previews of an open original, which is closed after: a video is read by ffmpeg through a decrypting loopback URL, never a plaintext copy. */
+async function previewsOf(original: OpenBlob): Promise<Previews> {
+  let head: Buffer;
+  try {
+    head = await readHead(original);
+  } catch (err) {
+    await original.close();
+    throw err;
+  }
+  const type = await detectType(head);
+  if (type.kind === 'video') {
+    const lent = await serveBlob(original);
+    try {
+      return await makePreviews({ path: lent.url }, type);
+    } finally {
+      await lent.close();
+    }
+  }
   let bytes: Buffer;
   try {
     bytes = await original.readAll();
   } finally {
     await original.close();
   }
-  const type = await detectType(bytes.subarray(0, SNIFF_BYTES));
-  const previews = await withScratch(async (scratch) => {
-    // ffmpeg reads videos from a file; the scratch dir is on tmpfs, never the data disk.
-    if (type.kind !== 'video') return makePreviews({ buffer: bytes }, type);
-    const file = path.join(await scratch(), `original.${type.ext}`);
-    await writeFile(file, bytes, { mode: 0o600 });
-    return makePreviews({ path: file }, type);
-  });
-  const derived = blobId === asset.thumbBlobId ? previews.thumb : previews.preview;
-  const { tmpPath, sealed } = await store.writeTemp(keyring, derived, blobId);
-  await store.commit(tmpPath, blobId);
-  replaceBlobRow(db, sealed);
+  return makePreviews({ buffer: bytes }, type);
+}
+
+async function readHead(blob: OpenBlob): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  if (blob.plainSize === 0) return Buffer.alloc(0);
+  for await (const chunk of blob.createReadStream({ start: 0, end: Math.min(SNIFF_BYTES, blob.plainSize) - 1 })) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

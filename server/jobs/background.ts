@@ -13,7 +13,11 @@ import { replicaVerifyJob, replicateJob } from '../replication/replicate.job.js'
 import { ReplicationService } from '../replication/replicate.service.js';
 import { TargetService } from '../replication/targets.service.js';
 import { TrashService } from '../library/trash.service.js';
+import type { StoredItem } from '../library/ingest.service.js';
 import { trashPurgeJob } from '../library/trash.job.js';
+import { transcodeJob, videoBackfillJob } from '../library/transcode.job.js';
+import { TRANSCODE_JOB, TranscodeService, VIDEO_BACKFILL_JOB } from '../library/transcode.service.js';
+import { videoWorkWaiting } from '../library/transcode.repo.js';
 import { JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
 import { Scheduler, type ScheduleSpec } from './scheduler.js';
@@ -51,13 +55,23 @@ export class Background {
   readonly scrub: ScrubService;
   readonly targets: TargetService;
   readonly replication: ReplicationService;
+  readonly transcodes: TranscodeService;
   private started = false;
 
-  constructor(deps: BackgroundDeps) {
+  constructor(private readonly deps: BackgroundDeps) {
     const { config, db, store, keyring, log } = deps;
     this.targets = new TargetService({ db, keyring });
     this.replication = new ReplicationService({ db, store, keyring, log, targets: this.targets });
-    this.scrub = new ScrubService({ db, store, keyring, log, dataDir: config.dataDir, repairer: new ReplicaRepairer({ store, targets: this.targets, replication: this.replication, db }) });
+    this.transcodes = new TranscodeService({ db, store, keyring, log, settings: config.transcode, queue: { enqueue: (job) => this.queue.enqueue(job) } });
+    this.scrub = new ScrubService({
+      db,
+      store,
+      keyring,
+      log,
+      dataDir: config.dataDir,
+      repairer: new ReplicaRepairer({ store, targets: this.targets, replication: this.replication, db }),
+      onTranscodeDropped: (assetId) => this.transcodes.queue(assetId),
+    });
     this.runner = new JobRunner(db, log, {
       scrub: scrubJob(this.scrub),
       'db-snapshot': snapshotJob({ db, store, keyring, dataDir: config.dataDir }),
@@ -65,6 +79,8 @@ export class Background {
       'trash-purge': trashPurgeJob(new TrashService({ db, store, log })),
       replicate: replicateJob(this.targets, this.replication),
       'replica-verify': replicaVerifyJob(this.targets, this.replication),
+      [TRANSCODE_JOB]: transcodeJob(this.transcodes),
+      [VIDEO_BACKFILL_JOB]: videoBackfillJob(this.transcodes),
     });
     this.queue = new JobQueue(db, this.runner);
     this.scheduler = new Scheduler(db, this.queue, log, defaultSchedules);
@@ -72,15 +88,18 @@ export class Background {
 
   start(): void {
     this.runner.start();
+    if (videoWorkWaiting(this.deps.db)) this.queue.enqueue({ kind: VIDEO_BACKFILL_JOB, dedupeKey: VIDEO_BACKFILL_JOB });
     this.scheduler.start();
     this.started = true;
   }
 
   /**
+   * A video's web copy is queued at once (durably: a CLI import's are made by the next server that runs).
    * New items go off-site a few minutes after they arrive (one pass for a whole burst of uploads,
    * thanks to the dedupe key), not only at the hourly schedule. Only a running server does this.
    */
-  storedSomething(): void {
+  storedSomething(item?: StoredItem): void {
+    if (item?.needsTranscode) this.transcodes.queue(item.assetId);
     if (!this.started || this.targets.list().every((t) => t.paused)) return;
     this.queue.enqueue({ kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4, runAfter: new Date(Date.now() + REPLICATE_AFTER_UPLOAD_MS) });
   }

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { assetMetadata, assets, assetVersions, type Asset, type NewAsset, type NewAssetMetadata } from './assets.table.js';
+import { assetMotion, type MotionSource } from './video.table.js';
 
 export function findByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
   return db
@@ -21,7 +22,10 @@ export interface TimelineCursor {
   id: number;
 }
 
-export type TimelineItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName'>;
+export type TimelineItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'durationMs' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName' | 'favorite'> & {
+  /** A Live Photo or motion photo: the tile says so. */
+  motion: boolean;
+};
 
 export const timelineColumns = {
   id: assets.id,
@@ -30,10 +34,13 @@ export const timelineColumns = {
   tzOffsetMinutes: assets.tzOffsetMinutes,
   width: assets.width,
   height: assets.height,
+  durationMs: assets.durationMs,
   thumbBlobId: assets.thumbBlobId,
   thumbhash: assets.thumbhash,
   flag: assets.flag,
   originalName: assets.originalName,
+  favorite: assets.favorite,
+  motion: sql<boolean>`EXISTS (SELECT 1 FROM ${assetMotion} WHERE ${assetMotion.assetId} = ${assets.id})`.mapWith(Boolean),
 };
 
 /**
@@ -120,6 +127,8 @@ export type ViewerAsset = Pick<
   'id' | 'ownerId' | 'kind' | 'mime' | 'originalName' | 'fileSize' | 'takenAt' | 'tzOffsetMinutes' | 'takenAtSource' | 'width' | 'height' | 'durationMs' | 'previewBlobId' | 'thumbBlobId' | 'flag' | 'favorite' | 'archivedAt' | 'trashedAt'
 > & {
   metadata: Pick<NewAssetMetadata, 'make' | 'model' | 'lens' | 'fNumber' | 'exposureTime' | 'iso' | 'focalLength' | 'orientation' | 'latitude' | 'longitude' | 'altitude' | 'description' | 'keywords'> | null;
+  /** A Live Photo's MOV (with its file name) or a motion photo's embedded video. */
+  motion: { source: MotionSource; originalName: string | null } | null;
   /**
    * The EXIF orientation the file came with (the one its thumbnail and preview were made upright for),
    * when an edit has changed it since; undefined when no edit touched the orientation.
@@ -163,19 +172,23 @@ export function findAssetForViewer(db: Db, id: number): ViewerAsset | undefined 
       altitude: assetMetadata.altitude,
       description: assetMetadata.description,
       keywords: assetMetadata.keywords,
+      motionSource: assetMotion.source,
+      motionName: assetMotion.originalName,
       // The orientation before the first edit that changed it (JSON null, i.e. none recorded, reads as 1).
       originalOrientation: sql<number | null>`(SELECT coalesce(json_extract(v.previous, '$.orientation'), 1) FROM ${assetVersions} v
         WHERE v.asset_id = ${assets.id} AND json_type(v.previous, '$.orientation') IS NOT NULL ORDER BY v.id LIMIT 1)`,
     })
     .from(assets)
     .leftJoin(assetMetadata, eq(assetMetadata.assetId, assets.id))
+    .leftJoin(assetMotion, eq(assetMotion.assetId, assets.id))
     .where(eq(assets.id, id))
     .get();
   if (!row) return undefined;
-  const { hasMetadata, make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords, originalOrientation, ...asset } = row;
+  const { motionSource, motionName, hasMetadata, make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords, originalOrientation, ...asset } = row;
   return {
     ...asset,
     metadata: hasMetadata === null ? null : { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords: keywords ?? [] },
+    motion: motionSource === null ? null : { source: motionSource, originalName: motionName },
     originalOrientation: originalOrientation ?? undefined,
   };
 }
@@ -191,11 +204,12 @@ export function findByDerivedBlob(db: Db, blobId: string): Pick<Asset, 'id' | 'o
 
 export type AssetOfBlob = Pick<Asset, 'id' | 'ownerId' | 'originalBlobId' | 'thumbBlobId' | 'previewBlobId' | 'originalName' | 'kind'>;
 
-/** The asset a blob belongs to, whichever role the blob plays for it. */
+/** The asset a blob belongs to, whichever role the blob plays for it (a Live Photo's MOV included). */
 export function findAssetByBlob(db: Db, blobId: string): AssetOfBlob | undefined {
+  const motionOf = sql`${assets.id} = (SELECT ${assetMotion.assetId} FROM ${assetMotion} WHERE ${assetMotion.blobId} = ${blobId})`;
   return db
     .select({ id: assets.id, ownerId: assets.ownerId, originalBlobId: assets.originalBlobId, thumbBlobId: assets.thumbBlobId, previewBlobId: assets.previewBlobId, originalName: assets.originalName, kind: assets.kind })
     .from(assets)
-    .where(or(eq(assets.originalBlobId, blobId), eq(assets.thumbBlobId, blobId), eq(assets.previewBlobId, blobId)))
+    .where(or(eq(assets.originalBlobId, blobId), eq(assets.thumbBlobId, blobId), eq(assets.previewBlobId, blobId), motionOf))
     .get();
 }

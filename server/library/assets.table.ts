@@ -30,8 +30,8 @@ export const assets = sqliteTable(
     thumbBlobId: text('thumb_blob_id').references(() => blobs.id),
     previewBlobId: text('preview_blob_id').references(() => blobs.id),
     thumbhash: blob('thumbhash', { mode: 'buffer' }),
-    /** Set when the file is kept but could not be read as media: 'undecodable' or 'unsupported'. */
-    flag: text('flag', { enum: ['undecodable', 'unsupported'] }),
+    /** Set when the file is kept but could not be read as media ('undecodable', 'unsupported'), or is a video with no copy a browser plays ('unplayable'). */
+    flag: text('flag', { enum: ['undecodable', 'unsupported', 'unplayable'] }),
     flagReason: text('flag_reason'),
     favorite: integer('favorite', { mode: 'boolean' }).notNull().default(false),
     /** Hidden from the timeline but kept (and still searchable and in albums). */

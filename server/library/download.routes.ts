@@ -3,19 +3,25 @@ import { Hono, type Context as HonoContext } from 'hono';
 import type { Context } from '../context.js';
 import { IntegrityError } from '../errors.js';
 import type { AppEnv } from '../http/app-env.js';
-import { parseRange } from '../http/byte-range.js';
+import { rangedResponse } from '../http/ranged-response.js';
+import { openBlobBody } from './blob-body.js';
 import { contentDisposition, DownloadError, DownloadService, downloadLimits, type ZipPlan } from './download.service.js';
+import { VideoService } from './video.service.js';
 
 const ID = /^\d{1,12}$/;
+// Stored files never change, but access to them can (trash, sharing): the browser asks each time, cheaply.
+const PRIVATE_REVALIDATE = 'private, no-cache';
 
 /**
- * Originals and zips of originals, decrypted as they stream:
+ * Originals, videos as a browser plays them, and zips of originals, decrypted as they stream:
  *   GET  /items/:id/original            inline (or ?download=1 as an attachment), with Range support for video
+ *   GET  /items/:id/video               what a browser plays: the web copy, else a playable original, with Range
  *   POST /download.zip                  form field ids: repeated or comma separated
  *   GET  /download/day/YYYY-MM-DD.zip   the signed-in person's items taken that day
  */
 export function downloadRoutes(ctx: Pick<Context, 'db' | 'store' | 'keyring' | 'log'>) {
   const downloads = new DownloadService(ctx);
+  const videos = new VideoService(ctx);
 
   const refused = (c: HonoContext<AppEnv>, err: unknown): Response => {
     if (err instanceof DownloadError) return c.text(err.message, err.status);
@@ -42,32 +48,21 @@ export function downloadRoutes(ctx: Pick<Context, 'db' | 'store' | 'keyring' | '
     .get('/items/:id{[0-9]{1,12}}/original', async (c) => {
       try {
         const { asset, contentType, inline } = downloads.original(c.var.actor, Number(c.req.param('id')));
-        const etag = `"${asset.originalBlobId}"`;
-        const headers: Record<string, string> = {
+        const headers = {
           'Content-Type': contentType,
           'Content-Disposition': contentDisposition(inline && c.req.query('download') !== '1' ? 'inline' : 'attachment', asset.originalName),
-          'Accept-Ranges': 'bytes',
-          ETag: etag,
-          // Originals never change, but access to them can (trash, sharing): the browser asks each time, cheaply.
-          'Cache-Control': 'private, no-cache',
+          'Cache-Control': PRIVATE_REVALIDATE,
         };
-        if ((c.req.header('if-none-match') ?? '').split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
-        const file = await downloads.open(asset);
-        // A Range with an If-Range for another version of the file gets the whole file (RFC 9110 §13.1.5).
-        const ifRange = c.req.header('if-range');
-        const range = ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), file.size) : undefined;
-        if (range === 'unsatisfiable') {
-          await file.close();
-          return c.text(`The requested range is not within this ${file.size}-byte file.`, 416, { 'Content-Range': `bytes */${file.size}`, 'Accept-Ranges': 'bytes' });
-        }
-        const status = range ? 206 : 200;
-        headers['Content-Length'] = String(range ? range.end - range.start + 1 : file.size);
-        if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${file.size}`;
-        if (c.req.method === 'HEAD') {
-          await file.close();
-          return c.body(null, status, headers);
-        }
-        return c.body(Readable.toWeb(file.read(range)) as ReadableStream<Uint8Array>, status, headers);
+        return await rangedResponse(c, { etag: `"${asset.originalBlobId}"`, headers, open: () => downloads.open(asset) });
+      } catch (err) {
+        return refused(c, err);
+      }
+    })
+    .get('/items/:id{[0-9]{1,12}}/video', async (c) => {
+      try {
+        const { blobId, contentType } = videos.stream(c.var.actor, Number(c.req.param('id')));
+        const headers = { 'Content-Type': contentType, 'Cache-Control': PRIVATE_REVALIDATE };
+        return await rangedResponse(c, { etag: `"${blobId}"`, headers, open: () => openBlobBody(ctx, blobId) });
       } catch (err) {
         return refused(c, err);
       }

@@ -1,12 +1,14 @@
-import type { Readable } from 'node:stream';
 import { authorize, can } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import type { Db } from '../db/client.js';
 import { AccessError } from '../errors.js';
+import type { RangedBody } from '../http/ranged-response.js';
 import type { Logger } from '../log.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import type { Keyring } from '../vault/keyring.js';
+import { openBlobBody } from './blob-body.js';
 import { findDownloadAsset, findDownloadAssets, listDayAssets, type DownloadAsset } from './download.repo.js';
+import { findLiveMotions } from './motion.repo.js';
 import { formatBytes } from './upload.service.js';
 import { createZipStream, EntryNames, zipEntryName, type ZipOutput } from './zip-stream.js';
 
@@ -54,7 +56,7 @@ const SERVABLE = new Set([
 /** A download refused with a status and a message a person can act on. */
 export class DownloadError extends Error {
   constructor(
-    readonly status: 404 | 410 | 413 | 422,
+    readonly status: 404 | 409 | 410 | 413 | 422,
     message: string,
   ) {
     super(message);
@@ -93,31 +95,9 @@ export class DownloadService {
     return { asset, contentType: inline ? asset.mime : 'application/octet-stream', inline };
   }
 
-  /**
-   * Opens the stored original: its exact plaintext size, and a reader for all of it or an inclusive byte range
-   * (decrypting only the chunks the range touches). Reading closes the blob when the stream closes; without a
-   * read, the caller closes it.
-   */
-  async open(asset: DownloadAsset): Promise<{ size: number; read(range?: { start: number; end: number }): Readable; close(): Promise<void> }> {
-    const blob = await this.deps.store.open(asset.originalBlobId, this.deps.keyring);
-    const { log } = this.deps;
-    const close = () => blob.close().catch((err: unknown) => log.warn({ err }, 'could not close a blob after a download'));
-    return {
-      size: blob.plainSize,
-      close,
-      read(range) {
-        let stream: Readable;
-        try {
-          stream = blob.createReadStream(range);
-        } catch (err) {
-          void close();
-          throw err;
-        }
-        stream.once('close', () => void close());
-        stream.once('error', (err) => log.error({ err, assetId: asset.id }, 'an original broke off while streaming'));
-        return stream;
-      },
-    };
+  /** Opens the stored original for sending, whole or in ranges. */
+  open(asset: DownloadAsset): Promise<RangedBody> {
+    return openBlobBody(this.deps, asset.originalBlobId);
   }
 
   /** A zip of the items with these ids: every one must be the actor's; trashed ones are named, not skipped silently. */
@@ -172,7 +152,13 @@ export class DownloadService {
   }
 
   private plan(rows: DownloadAsset[], filename: string): ZipPlan {
-    const totalBytes = rows.reduce((sum, r) => sum + r.fileSize, 0);
+    // A Live Photo's MOV goes beside its still, as the phone keeps them.
+    const movs = new Map(findLiveMotions(this.deps.db, rows.map((r) => r.id)).map((m) => [m.assetId, m]));
+    const files = rows.flatMap((r) => {
+      const mov = movs.get(r.id);
+      return mov ? [r, { ...r, originalBlobId: mov.blobId, originalName: mov.originalName, fileSize: mov.fileSize, mime: mov.mime }] : [r];
+    });
+    const totalBytes = files.reduce((sum, r) => sum + r.fileSize, 0);
     if (totalBytes > downloadLimits.maxBytes) {
       throw new DownloadError(
         413,
@@ -180,7 +166,7 @@ export class DownloadService {
       );
     }
     const names = new EntryNames();
-    const entries = rows.map((asset) => ({ asset, name: names.take(zipEntryName(asset.originalName, `item-${asset.id}`)) }));
+    const entries = files.map((asset) => ({ asset, name: names.take(zipEntryName(asset.originalName, `item-${asset.id}`)) }));
     return { filename, entries, totalBytes };
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { diskFull, UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
@@ -15,6 +15,10 @@ import { release, type SealedBlob } from '../vault/encrypt.js';
 import type { Keyring } from '../vault/keyring.js';
 import { findByOwnerSha, insertAsset } from './assets.repo.js';
 import type { NewAsset } from './assets.table.js';
+import { findMotionByOwnerSha } from './motion.repo.js';
+import { MotionService, type MotionClues } from './motion.service.js';
+import { insertVideo } from './transcode.repo.js';
+import { probeForRecord, type VideoValues } from './transcode.service.js';
 
 /** Files up to this size are read once into memory and shared by hashing, encryption and decoding. */
 const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
@@ -24,8 +28,14 @@ export interface IngestDeps {
   store: BlobStore;
   keyring: Keyring;
   log: Logger;
-  /** Told after each newly stored item (the server uses it to schedule replication soon after). */
-  onStored?: () => void;
+  /** Told after each newly stored item (the server queues a video's web copy, and replication soon after). */
+  onStored?: (item: StoredItem) => void;
+}
+
+export interface StoredItem {
+  assetId: number;
+  /** A video a browser cannot play as it is. */
+  needsTranscode: boolean;
 }
 
 export interface FileToIngest {
@@ -39,7 +49,7 @@ export interface FileToIngest {
 }
 
 export type IngestOutcome =
-  | { status: 'imported'; assetId: number; type: FileType; flag?: { code: 'undecodable' | 'unsupported'; reason: string } }
+  | { status: 'imported'; assetId: number; type: FileType; flag?: { code: 'undecodable' | 'unsupported'; reason: string }; livePhotoMotion?: true }
   | { status: 'duplicate'; assetId: number };
 
 interface Staged {
@@ -55,7 +65,11 @@ type PreviewResult = { previews: Previews } | { flag: { code: 'undecodable' | 'u
  * rename into blobs/, then a single transaction. Only a committed transaction counts as stored.
  */
 export class IngestService {
-  constructor(private readonly deps: IngestDeps) {}
+  private readonly motion: MotionService;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.motion = new MotionService(deps);
+  }
 
   async ingestFile(file: FileToIngest): Promise<IngestOutcome> {
     const { db, store, keyring } = this.deps;
@@ -86,7 +100,7 @@ export class IngestService {
     let work: [Promise<{ tmpPath: string; sealed: SealedBlob }>, Promise<MediaMetadata>, Promise<PreviewResult>];
     if (buffer) {
       const sha = sha256(buffer);
-      const existing = findByOwnerSha(db, file.ownerId, sha);
+      const existing = storedItem(db, file.ownerId, sha);
       if (existing) {
         release(buffer);
         return { status: 'duplicate', assetId: existing.id };
@@ -97,7 +111,7 @@ export class IngestService {
       work = [store.writeTemp(keyring, buffer, undefined, sha), readMetadata(source, type, metaOpts), this.previews(source, type)];
     } else {
       const written = await store.writeTemp(keyring, createReadStream(file.path));
-      const existing = findByOwnerSha(db, file.ownerId, written.sealed.plainSha256);
+      const existing = storedItem(db, file.ownerId, written.sealed.plainSha256);
       if (existing) {
         await store.discard(written.tmpPath);
         return { status: 'duplicate', assetId: existing.id };
@@ -106,17 +120,20 @@ export class IngestService {
       work = [Promise.resolve(written), readMetadata(source, type, metaOpts), this.previews(source, type)];
     }
 
+    // Never rejects: an unreadable video gets a row that says why.
+    const video = type.kind === 'video' ? probeForRecord(file.path) : undefined;
     const staged: Staged[] = [];
     try {
       const [written, meta, result] = await settleAll(work, (w) => store.discard(w.tmpPath));
       staged.push({ ...written, kind: 'original' });
+      const clues = await this.motion.clues(file, type, meta, buffer ? { buffer } : { path: file.path });
       if ('previews' in result) {
         const derived = await Promise.allSettled([store.writeTemp(keyring, result.previews.thumb), store.writeTemp(keyring, result.previews.preview)]);
         for (const [i, d] of derived.entries()) if (d.status === 'fulfilled') staged.push({ ...d.value, kind: i === 0 ? 'thumb' : 'preview' });
         const failed = derived.find((d) => d.status === 'rejected');
         if (failed) throw failed.reason;
       }
-      return await this.commit(file, type, stat, meta, result, staged);
+      return await this.commit(file, type, stat, meta, result, staged, clues, await video);
     } catch (err) {
       await Promise.all(staged.map((s) => store.discard(s.tmpPath)));
       throw err;
@@ -143,6 +160,8 @@ export class IngestService {
     meta: MediaMetadata,
     result: PreviewResult,
     staged: Staged[],
+    clues: MotionClues,
+    video: VideoValues | undefined,
   ): Promise<IngestOutcome> {
     const { db, store } = this.deps;
     const sha = staged[0]!.sealed.plainSha256;
@@ -171,36 +190,48 @@ export class IngestService {
       flag: 'flag' in result ? result.flag.code : null,
       flagReason: 'flag' in result ? result.flag.reason : null,
     };
-    const { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, rating, keywords, description } = meta;
+    const { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, rating, keywords, description, contentId } = meta;
 
     try {
       stageBlobs(db, ids);
     } catch (err) {
       throw diskFull(err) ?? err;
     }
-    let assetId: number | undefined;
+    let placed: { assetId: number; livePhotoMotion?: true; unused: string[] } | undefined;
     try {
       await Promise.all(staged.map((s) => store.commit(s.tmpPath, s.sealed.blobId)));
       faultPoint('before-db-commit');
-      assetId = db.transaction((tx) => {
+      placed = db.transaction((tx) => {
         // Another writer may have stored the same file since the first check.
-        if (findByOwnerSha(tx, file.ownerId, sha)) return undefined;
+        if (storedItem(tx, file.ownerId, sha)) return undefined;
+        const stillId = this.motion.stillFor(tx, asset, clues);
+        if (stillId !== undefined) {
+          // A Live Photo's MOV: kept byte-exact as the still's motion, not as an item of its own.
+          insertBlobs(tx, [blobRow(staged[0]!.sealed, 'original')]);
+          this.motion.attach(tx, stillId, asset);
+          unstageBlobs(tx, ids);
+          return { assetId: stillId, livePhotoMotion: true as const, unused: ids.slice(1) };
+        }
         insertBlobs(tx, staged.map((s) => blobRow(s.sealed, s.kind)));
-        const id = insertAsset(tx, asset, { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, rating, keywords, description });
+        const id = insertAsset(tx, asset, { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, rating, keywords, description, contentId });
+        if (video) insertVideo(tx, { ...video, assetId: id });
+        const unused = this.motion.settlePhoto(tx, id, asset, clues);
         unstageBlobs(tx, ids);
-        return id;
+        return { assetId: id, unused };
       });
     } catch (err) {
       await this.unstore(ids);
       throw diskFull(err) ?? err;
     }
     faultPoint('after-db-commit');
-    if (assetId === undefined) {
+    if (placed === undefined) {
       await this.unstore(ids);
-      return { status: 'duplicate', assetId: findByOwnerSha(db, file.ownerId, sha)!.id };
+      return { status: 'duplicate', assetId: storedItem(db, file.ownerId, sha)!.id };
     }
-    this.deps.onStored?.();
-    return { status: 'imported', assetId, type, flag: 'flag' in result ? result.flag : undefined };
+    // Their rows are gone with the commit; a file left by a crash here is only untracked, which the scrub reports.
+    for (const id of placed.unused) await store.remove(id).catch((err: unknown) => this.deps.log.warn({ err, blobId: id }, 'could not remove an unused blob'));
+    this.deps.onStored?.({ assetId: placed.assetId, needsTranscode: !placed.livePhotoMotion && video?.transcodeState === 'pending' });
+    return { status: 'imported', assetId: placed.assetId, type, flag: 'flag' in result ? result.flag : undefined, livePhotoMotion: placed.livePhotoMotion };
   }
 
   /** Takes back renamed blobs whose transaction did not happen. */
@@ -221,6 +252,11 @@ async function settleAll<W, M, P>(work: [Promise<W>, Promise<M>, Promise<P>], un
   if (w.status === 'fulfilled' && m.status === 'fulfilled' && p.status === 'fulfilled') return [w.value, m.value, p.value];
   if (w.status === 'fulfilled') await undo(w.value);
   throw [w, m, p].find((r) => r.status === 'rejected')!.reason;
+}
+
+/** The owner's item holding these bytes: as its original, or as the MOV of one of its Live Photos. */
+function storedItem(db: Db | Tx, ownerId: number, sha: string): { id: number } | undefined {
+  return findByOwnerSha(db, ownerId, sha) ?? findMotionByOwnerSha(db, ownerId, sha);
 }
 
 function sha256(buffer: Buffer): string {

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-
 import type { Db, Tx } from '../db/client.js';
 import { users } from '../users/users.table.js';
 import { assetMetadata, assets, assetVersions, type Asset, type AssetVersion } from './assets.table.js';
-import { timelineColumns } from './assets.repo.js';
+import { timelineColumns, type TimelineItem } from './assets.repo.js';
 
 /** What an action needs to decide: whose item it is and where it stands. */
 export type ItemState = Pick<Asset, 'id' | 'ownerId' | 'favorite' | 'archivedAt' | 'trashedAt'>;
@@ -143,11 +143,11 @@ export function latestVersionId(db: Db | Tx, assetId: number): number {
 }
 
 /** A tile in a grid: the timeline's lean columns plus what the collection pages show. */
-export type GridItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName' | 'favorite' | 'archivedAt' | 'trashedAt'>;
+export type GridItem = Pick<Asset, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'flag' | 'originalName' | 'favorite' | 'archivedAt' | 'trashedAt'> &
+  Pick<TimelineItem, 'motion'>;
 
 export const gridColumns = {
   ...timelineColumns,
-  favorite: assets.favorite,
   archivedAt: assets.archivedAt,
   trashedAt: assets.trashedAt,
 };

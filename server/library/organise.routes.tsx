@@ -52,13 +52,16 @@ export function problem(c: Context<AppEnv>, err: unknown, back: string): Respons
   return c.html(<ActionProblemPage page={pageContext(c)} title={title} message={err.message} back={back} />, status);
 }
 
-/** Done: htmx gets 204 (or a line to show) and an `heirloom:changed` event to update its page; a form goes back. */
-export function finished(c: Context<AppEnv>, back: string, detail: Record<string, unknown>, message?: string): Response | Promise<Response> {
+/**
+ * Done: htmx gets 204 (or a line to show, an alert when `partly` some of it could not be done) and an
+ * `heirloom:changed` event to update its page; a form goes back.
+ */
+export function finished(c: Context<AppEnv>, back: string, detail: Record<string, unknown>, message?: string, partly = false): Response | Promise<Response> {
   if (isHtmx(c)) {
     const headers = { 'HX-Trigger': JSON.stringify({ 'heirloom:changed': detail }) };
     if (message) {
       return c.html(
-        <p class="notice ok org-done" role="status">
+        <p class={partly ? 'notice error org-done' : 'notice ok org-done'} role={partly ? 'alert' : 'status'}>
           {message}
         </p>,
         200,
@@ -84,7 +87,7 @@ const items = (n: number) => `${n} item${n === 1 ? '' : 's'}`;
 /** What a bulk action did, in a sentence, including what it had to leave alone. */
 export function bulkMessage(r: Pick<BulkResult, 'action' | 'done' | 'inTrash' | 'missing'>): string {
   const parts = [`${items(r.done)} ${pastTense[r.action]}.`];
-  if (r.inTrash) parts.push(`${items(r.inTrash)} in the trash ${r.inTrash === 1 ? 'was' : 'were'} left as ${r.inTrash === 1 ? 'it is' : 'they are'}.`);
+  if (r.inTrash) parts.push(`${items(r.inTrash)} ${r.inTrash === 1 ? 'was' : 'were'} left as ${r.inTrash === 1 ? 'it is: it is' : 'they are: they are'} in the trash (moved there on another device?).`);
   if (r.missing) parts.push(`${items(r.missing)} no longer exist${r.missing === 1 ? 's' : ''} (deleted on another device?).`);
   return parts.join(' ');
 }
@@ -183,7 +186,7 @@ export function organiseRoutes(ctx: Pick<AppContext, 'db' | 'store' | 'log'>) {
         const action = field({ action: Array.isArray(body.action) ? body.action[0] : body.action }, 'action', 16);
         const ids = parseIds(body.ids);
         const result = organise.bulk(c.var.actor, bulkActions.includes(action as BulkAction) ? (action as BulkAction) : undefined, ids);
-        return finished(c, withResult(back, result), { ...result }, bulkMessage(result));
+        return finished(c, withResult(back, result), { ...result }, bulkMessage(result), result.skipped.length > 0);
       } catch (err) {
         return problem(c, err, back);
       }

@@ -51,6 +51,8 @@ export interface BulkResult {
   inTrash: number;
   /** Ids that name nothing of the actor's: deleted meanwhile, or never theirs. */
   missing: number;
+  /** The ids left alone (in the trash, or missing), so a page can take them off its grid. */
+  skipped: number[];
 }
 
 /**
@@ -137,6 +139,7 @@ export class OrganiseService {
       }
     });
     const touchesTrash = action === 'trash' || action === 'restore';
-    return { action, done: touchesTrash ? found.length : live.length, inTrash: touchesTrash ? 0 : inTrash, missing };
+    const done = new Set(idsOf(touchesTrash ? found : live));
+    return { action, done: done.size, inTrash: touchesTrash ? 0 : inTrash, missing, skipped: ids.filter((id) => !done.has(id)) };
   }
 }

@@ -8,7 +8,9 @@ import { replicationDeletes } from '../replication/replication.table.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import { blobs } from '../vault/blobs.table.js';
 import { assets } from './assets.table.js';
+import { motionBlobIds } from './motion.repo.js';
 import { countTrashed, findGridItem, findItemState, trashedIds, type GridItem } from './organise.repo.js';
+import { transcodeBlobsOf } from './transcode.repo.js';
 
 export const TRASH_RETENTION_DAYS = 30;
 const DAY = 86_400_000;
@@ -99,7 +101,9 @@ export class TrashService {
         .where(and(inArray(assets.id, ids), isNotNull(assets.trashedAt)))
         .all();
       if (doomed.length === 0) return { items: 0, blobIds: [] };
-      const candidates = [...new Set(doomed.flatMap((a) => [a.original, a.thumb, a.preview]).filter((b): b is string => Boolean(b)))];
+      const motion = motionBlobIds(tx, doomed.map((a) => a.id));
+      const transcodes = transcodeBlobsOf(tx, doomed.map((a) => a.id));
+      const candidates = [...new Set([...doomed.flatMap((a) => [a.original, a.thumb, a.preview]), ...motion, ...transcodes].filter((b): b is string => Boolean(b)))];
       tx.delete(assets)
         .where(
           inArray(

@@ -225,6 +225,7 @@ function describe(outcome: IngestOutcome, name: string): UploadResult {
       message: `${name} was kept as it is, but flagged because Heirloom cannot show it: ${outcome.flag.reason}.`,
     };
   }
+  if (outcome.livePhotoMotion) return { status: 'imported', assetId: outcome.assetId, name, message: `${name} is stored as the motion of its Live Photo.` };
   return { status: 'imported', assetId: outcome.assetId, name, message: `${name} is stored.` };
 }
 

@@ -82,6 +82,7 @@ describe('readMetadata from a camera JPEG', () => {
       rating: null,
       keywords: [],
       description: null,
+      contentId: null,
     });
   });
 

@@ -36,6 +36,8 @@ export interface MediaMetadata {
   rating: number | null;
   keywords: string[];
   description: string | null;
+  /** Apple's ContentIdentifier, shared by a Live Photo's still and its MOV. */
+  contentId: string | null;
 }
 
 /** Formats libvips reads, so one header parse gives the displayed size and orientation. */
@@ -115,6 +117,7 @@ function interpret(tags: Tags, sidecar: Tags | undefined, header: Header | undef
     height: size?.height ?? null,
     orientation,
     durationMs: seconds !== null && seconds > 0 ? Math.round(seconds * 1000) : null,
+    contentId: text(tags['MakerNotes:ContentIdentifier'], tags['QuickTime:ContentIdentifier']),
     ...(override ? overlay(embedded, override) : embedded),
   };
 }

@@ -1,10 +1,18 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 
 export interface RunToolOptions {
   /** The tool is killed (SIGKILL) when it runs longer than this. */
   timeoutMs: number;
   /** The tool is killed when it writes more than this to stdout. Default 256 MiB. */
   maxStdoutBytes?: number;
+  /** Stdout is handed over as it arrives instead of collected (the result's stdout is then empty). */
+  onStdout?(chunk: Buffer): void;
+  /** The tool is killed when this aborts, and the promise rejects with the abort reason. */
+  signal?: AbortSignal;
+  /** Runs under `nice -n 19` where `nice` exists, so long work yields the CPU to the web server. */
+  lowPriority?: boolean;
 }
 
 export interface RunToolResult {
@@ -32,7 +40,9 @@ const STDERR_KEEP = 16 * 1024;
 export function runTool(tool: string, args: readonly string[], opts: RunToolOptions): Promise<RunToolResult> {
   const maxStdout = opts.maxStdoutBytes ?? 256 * 1024 * 1024;
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (opts.signal?.aborted) return reject(opts.signal.reason);
+    const [command, argv] = opts.lowPriority && hasNice() ? ['nice', ['-n', '19', tool, ...args]] : [tool, args];
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
@@ -42,7 +52,10 @@ export function runTool(tool: string, args: readonly string[], opts: RunToolOpti
       child.kill('SIGKILL');
     };
     const timer = setTimeout(() => kill('timeout'), opts.timeoutMs);
+    const onAbort = () => child.kill('SIGKILL');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
+      if (opts.onStdout) return opts.onStdout(chunk);
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdout) kill('too-much-output');
       else chunks.push(chunk);
@@ -52,15 +65,34 @@ export function runTool(tool: string, args: readonly string[], opts: RunToolOpti
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       reject(err.code === 'ENOENT' ? new ToolError(tool, 'missing', 'not installed or not on PATH') : err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (opts.signal?.aborted) return reject(opts.signal.reason);
       if (killedFor) return reject(new ToolError(tool, killedFor, killedFor === 'timeout' ? `after ${opts.timeoutMs / 1000} s` : ''));
       if (code === 0) return resolve({ stdout: Buffer.concat(chunks), stderr });
+      // nice's own way of saying the tool is not there.
+      if (command === 'nice' && code === 127) return reject(new ToolError(tool, 'missing', 'not installed or not on PATH'));
       reject(new ToolError(tool, 'failed', lastLines(stderr) || (signal ? `killed by ${signal}` : `exit code ${code}`)));
     });
   });
+}
+
+let nice: boolean | undefined;
+
+function hasNice(): boolean {
+  nice ??= (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir, 'nice'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return nice;
 }
 
 function describe(failure: ToolFailure): string {

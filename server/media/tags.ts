@@ -23,7 +23,8 @@ const EXIFR_OPTIONS = {
   ihdr: false,
   ifd1: false,
   interop: false,
-  makerNote: false,
+  // Only Apple's is read (for a Live Photo's ContentIdentifier); exifr hands it over as raw bytes.
+  makerNote: true,
   userComment: false,
 };
 
@@ -41,6 +42,8 @@ export async function readTagsWithExifr(input: Buffer | string): Promise<Tags | 
   if ('errors' in out) return undefined;
   const tags: Tags = {};
   for (const block of [out.ifd0, out.exif]) Object.assign(tags, prefixed('EXIF', block));
+  const contentId = appleContentId(out.exif?.MakerNote ?? out.makerNote);
+  if (contentId) tags['MakerNotes:ContentIdentifier'] = contentId;
   Object.assign(tags, gpsTags(out.gps), prefixed('IPTC', out.iptc));
   Object.assign(tags, prefixed('XMP', out.xmp), prefixed('XMP', out.photoshop), prefixed('XMP', capitalised(out.dc)));
   return tags;
@@ -85,6 +88,27 @@ function jxlExifBox(file: Buffer): Buffer | undefined {
       }
     }
     at += size;
+  }
+  return undefined;
+}
+
+const APPLE_MAKER_NOTE = 'Apple iOS\0';
+const CONTENT_IDENTIFIER = 0x0011;
+
+/** The ContentIdentifier in an iPhone's maker note ("Apple iOS\0", version, "MM", then a big-endian IFD whose offsets count from the note's start). */
+export function appleContentId(note: unknown): string | undefined {
+  if (!(note instanceof Uint8Array) || note.length < 16) return undefined;
+  const bytes = Buffer.from(note.buffer, note.byteOffset, note.byteLength);
+  if (bytes.toString('latin1', 0, 10) !== APPLE_MAKER_NOTE || bytes.toString('latin1', 12, 14) !== 'MM') return undefined;
+  const count = bytes.readUInt16BE(14);
+  for (let i = 0; i < count; i++) {
+    const at = 16 + i * 12;
+    if (at + 12 > bytes.length) return undefined;
+    if (bytes.readUInt16BE(at) !== CONTENT_IDENTIFIER || bytes.readUInt16BE(at + 2) !== 2) continue;
+    const length = bytes.readUInt32BE(at + 4);
+    const start = length <= 4 ? at + 8 : bytes.readUInt32BE(at + 8);
+    if (start + length > bytes.length) return undefined;
+    return bytes.toString('latin1', start, start + length).replace(/\0+$/, '').trim() || undefined;
   }
   return undefined;
 }

@@ -3,9 +3,9 @@ import type { Db } from '../db/client.js';
 import { blobs, type BlobKind, type BlobRow } from '../vault/blobs.table.js';
 import { replicationDeletes, replicationLedger, replicationTargets } from './replication.table.js';
 
-/** Blob kinds a target receives: everything, or originals only. */
+/** Blob kinds a target receives: everything, or originals only (previews and web copies can be made again). */
 export function kindsFor(includePreviews: boolean): BlobKind[] {
-  return includePreviews ? ['original', 'thumb', 'preview'] : ['original'];
+  return includePreviews ? ['original', 'thumb', 'preview', 'transcode'] : ['original'];
 }
 
 /** Blobs the target does not hold yet, in id order after `afterId`. */

@@ -3,7 +3,9 @@ import { access, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import Database from 'better-sqlite3';
+import { openDb } from '../db/client.js';
 import { UserError } from '../errors.js';
+import { dropTranscodes } from '../library/transcode.repo.js';
 import { BlobStore } from '../vault/blob-store.js';
 import { sha256OfFile } from '../vault/file-sha256.js';
 import type { Keyring } from '../vault/keyring.js';
@@ -31,6 +33,8 @@ export interface RestoreResult {
   toRegenerate: string[];
   /** Originals the target did not hold or held damaged: the restore is incomplete without them. */
   missingOriginals: string[];
+  /** Web copies of videos the target did not hold: forgotten, and made again once the server runs. */
+  transcodesDropped: number;
 }
 
 /**
@@ -73,7 +77,9 @@ export async function restoreFromRemote(remote: Remote, keyring: Keyring, dataDi
   const rows = db.prepare('SELECT id, kind, cipher_size AS size, cipher_sha256 AS sha FROM blobs ORDER BY id').all() as { id: string; kind: string; size: number; sha: string }[];
   db.close();
   const totalBytes = rows.reduce((n, r) => n + r.size, 0);
-  const result: RestoreResult = { snapshot: snapshot.key, fetched: 0, alreadyThere: 0, bytes: 0, toRegenerate: [], missingOriginals: [] };
+  const result: RestoreResult = { snapshot: snapshot.key, fetched: 0, alreadyThere: 0, bytes: 0, toRegenerate: [], missingOriginals: [], transcodesDropped: 0 };
+  const transcodes: string[] = [];
+  const lacking = (kind: string) => (kind === 'original' ? result.missingOriginals : kind === 'transcode' ? transcodes : result.toRegenerate);
   let done = 0;
   for (const row of rows) {
     opts.signal?.throwIfAborted();
@@ -81,13 +87,13 @@ export async function restoreFromRemote(remote: Remote, keyring: Keyring, dataDi
     if (await holds(dest, row.sha)) {
       result.alreadyThere++;
     } else if (!(await remote.head(blobKey(row.id)))) {
-      (row.kind === 'original' ? result.missingOriginals : result.toRegenerate).push(row.id);
+      lacking(row.kind).push(row.id);
     } else {
       const tmp = path.join(store.tmpDir, `${process.pid}-${row.id}.part`);
       const got = await downloadTo(remote, blobKey(row.id), tmp, opts.signal);
       if (got.sha256 !== row.sha || got.size !== row.size) {
         await rm(tmp, { force: true });
-        (row.kind === 'original' ? result.missingOriginals : result.toRegenerate).push(row.id);
+        lacking(row.kind).push(row.id);
       } else {
         await store.commit(tmp, row.id);
         result.fetched++;
@@ -96,6 +102,14 @@ export async function restoreFromRemote(remote: Remote, keyring: Keyring, dataDi
     }
     done++;
     opts.onProgress?.({ phase: 'blobs', done, total: rows.length, bytes: result.bytes, totalBytes });
+  }
+  if (transcodes.length > 0) {
+    const rw = openDb(dbFile);
+    try {
+      result.transcodesDropped = dropTranscodes(rw, transcodes).length;
+    } finally {
+      rw.$client.close();
+    }
   }
   if (result.missingOriginals.length === 0) await rm(marker, { force: true });
   return result;

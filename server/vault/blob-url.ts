@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { hangArmed } from '../faults.js';
 import { parseRange } from '../http/byte-range.js';
 import type { OpenBlob } from './reader.js';
 
@@ -74,6 +75,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   res.writeHead(range ? 206 : 200);
   if (req.method === 'HEAD' || size === 0) {
     res.end();
+    return;
+  }
+  const stallAt = hangArmed('loopback-stall') ? Math.floor(size / 2) : undefined;
+  if (stallAt !== undefined && start < stallAt && end >= stallAt) {
+    // The bytes up to the middle, then nothing and no end: the reader waits as on a dead disk.
+    await pipeline(blob.createReadStream({ start, end: stallAt - 1 }), res, { end: false }).catch(() => undefined);
     return;
   }
   // A tool that seeks closes its connection midway: that ends the pipeline early, and is not an error.

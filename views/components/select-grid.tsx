@@ -1,5 +1,6 @@
 import type { Child } from 'hono/jsx';
 import type { GridItem } from '../../server/library/organise.repo.js';
+import type { BulkAction } from '../../server/library/organise.service.js';
 import { CsrfField } from './form.js';
 
 const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -9,7 +10,26 @@ export function takenDay(item: Pick<GridItem, 'takenAt' | 'tzOffsetMinutes'>): s
   return dayFormat.format(new Date(item.takenAt.getTime() + (item.tzOffsetMinutes ?? 0) * 60_000));
 }
 
-export type TileItem = Pick<GridItem, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'originalName'> & Partial<Pick<GridItem, 'flag' | 'favorite'>>;
+export type TileItem = Pick<GridItem, 'id' | 'kind' | 'takenAt' | 'tzOffsetMinutes' | 'width' | 'height' | 'thumbBlobId' | 'thumbhash' | 'originalName'> & Partial<Pick<GridItem, 'flag' | 'favorite' | 'motion'>>;
+
+/** The star on a favourite's tile; always there (hidden when not a favourite) so select.js can show it after a bulk favourite. */
+export function FavMark({ on }: { on: boolean }) {
+  return (
+    <span class="org-fav" title="Favourite" data-fav-mark hidden={!on}>
+      ★<span class="visually-hidden"> Favourite</span>
+    </span>
+  );
+}
+
+/** A tile's selection circle: a checkbox of the bulk form `form` (through the form attribute, so no grid needs an enclosing form). */
+export function Pick(props: { id: number; label: string; form: string }) {
+  return (
+    <label class="org-pick">
+      <input type="checkbox" class="org-check" name="ids" value={String(props.id)} form={props.form} />
+      <span class="visually-hidden">{`Select ${props.label}`}</span>
+    </label>
+  );
+}
 
 /** A thumbnail linking to the viewer, as the library draws it (with its thumbhash placeholder). */
 export function Thumb({ item }: { item: TileItem }) {
@@ -25,29 +45,23 @@ export function Thumb({ item }: { item: TileItem }) {
         </span>
       )}
       {item.kind === 'video' ? <span class="org-badge">Video</span> : null}
-      {item.favorite ? (
-        <span class="org-fav" title="Favourite">
-          ★<span class="visually-hidden"> Favourite</span>
-        </span>
-      ) : null}
+      {item.motion ? <span class="org-badge org-badge-live">Live</span> : null}
+      <FavMark on={Boolean(item.favorite)} />
     </a>
   );
 }
 
-/**
- * A grid of thumbnails, each with a checkbox that belongs to the bulk form `form` (through the form
- * attribute, so the grid needs no enclosing form). select.js adds shift-click ranges and the count.
- */
-export function SelectGrid<T extends TileItem>(props: { items: T[]; form: string; extra?: (item: T) => Child; label: string }) {
+/** The id of the bulk form every grid's checkboxes belong to (one per page). */
+export const BULK_FORM = 'bulk';
+
+/** A grid of thumbnails, each with its selection circle; select.js adds select mode, ranges and the count. */
+export function SelectGrid<T extends TileItem>(props: { items: T[]; extra?: (item: T) => Child; label: string }) {
   return (
     <ul class="org-grid" aria-label={props.label} data-select-grid>
       {props.items.map((item) => (
         <li class="org-tile" data-id={item.id}>
           <Thumb item={item} />
-          <label class="org-pick">
-            <input type="checkbox" class="org-check" name="ids" value={String(item.id)} form={props.form} />
-            <span class="visually-hidden">{`Select ${item.originalName}, ${takenDay(item)}`}</span>
-          </label>
+          <Pick id={item.id} label={`${item.originalName}, ${takenDay(item)}`} form={BULK_FORM} />
           {props.extra ? <div class="org-extra">{props.extra(item)}</div> : null}
         </li>
       ))}
@@ -56,21 +70,30 @@ export function SelectGrid<T extends TileItem>(props: { items: T[]; form: string
 }
 
 export interface BulkButton {
-  action: 'favorite' | 'unfavorite' | 'archive' | 'unarchive' | 'trash' | 'restore';
+  action: BulkAction;
   label: string;
   danger?: boolean;
 }
 
-/** The bar that acts on the selection: POST /items/bulk with the ticked ids, then back to `back`. */
-export function BulkBar(props: { form: string; csrf: string; back: string; buttons: BulkButton[] }) {
+/**
+ * The bar that acts on the selection. With htmx each action posts to /items/bulk and select.js updates
+ * the grid from the answer (the items `removes` names leave it); without script it is a plain form.
+ * Download posts the same ids to /download.zip as a plain form, so the browser saves the zip. A viewer
+ * (`readOnly`) gets Download alone.
+ */
+export function BulkBar(props: { csrf: string; back: string; buttons: BulkButton[]; removes: BulkAction[]; readOnly: boolean }) {
+  const status = `${BULK_FORM}-status`;
   return (
-    <form id={props.form} method="post" action="/items/bulk" class="org-bulk" data-select-form aria-label="Selected items">
+    <form id={BULK_FORM} method="post" action="/items/bulk" class="org-bulk" data-select-form data-removes={props.removes.join(' ')} aria-label="Selected items">
       <CsrfField csrf={props.csrf} />
       <input type="hidden" name="back" value={props.back} />
       <output class="org-count" data-select-count aria-live="polite">
-        Tick photos to act on them
+        Select photos to act on them
       </output>
       <span class="org-select-tools" data-select-tools hidden>
+        <button type="button" class="link" data-select-start>
+          Select
+        </button>
         <button type="button" class="link" data-select-all>
           Select all
         </button>
@@ -79,12 +102,18 @@ export function BulkBar(props: { form: string; csrf: string; back: string; butto
         </button>
       </span>
       <span class="org-actions">
-        {props.buttons.map((b) => (
-          <button type="submit" name="action" value={b.action} class={b.danger ? 'danger' : 'secondary'} data-needs-selection>
-            {b.label}
-          </button>
-        ))}
+        {props.readOnly
+          ? null
+          : props.buttons.map((b) => (
+              <button type="submit" name="action" value={b.action} class={b.danger ? 'danger' : 'secondary'} data-needs-selection hx-post="/items/bulk" hx-target={`#${status}`} hx-swap="innerHTML">
+                {b.label}
+              </button>
+            ))}
+        <button type="submit" formaction="/download.zip" class="secondary" data-needs-selection>
+          Download
+        </button>
       </span>
+      <div id={status} class="org-status"></div>
     </form>
   );
 }

@@ -1,4 +1,5 @@
 import type { TimelineCursor, TimelineItem } from '../../server/library/assets.repo.js';
+import { BULK_FORM, FavMark, Pick } from './select-grid.js';
 
 /** A timeline position in a URL: `<taken_at ms>.<id>`. */
 export const cursorParam = (c: TimelineCursor): string => `${c.takenAt.getTime()}.${c.id}`;
@@ -9,6 +10,15 @@ export const cursorParam = (c: TimelineCursor): string => `${c.takenAt.getTime()
  */
 export function wallClock(takenAt: Date, tzOffsetMinutes: number | null): Date {
   return new Date(takenAt.getTime() + (tzOffsetMinutes ?? 0) * 60_000);
+}
+
+/** A video's length as players show it: "0:42", "12:05", "1:02:09". */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
 }
 
 const monthFormat = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -38,6 +48,8 @@ function Tile({ item }: { item: TimelineItem }) {
           <span class="tl-name">{item.originalName}</span>
           <span class="tl-note">{item.flag === 'unsupported' ? 'Kept, no preview' : 'Kept, could not be read'}</span>
         </a>
+        <Pick id={item.id} label={label} form={BULK_FORM} />
+        <FavMark on={item.favorite} />
       </li>
     );
   }
@@ -45,8 +57,22 @@ function Tile({ item }: { item: TimelineItem }) {
     <li class={`tl-tile ${aspectClass(item.width, item.height)}`} id={`i${item.id}`} data-thumbhash={item.thumbhash?.toString('base64')}>
       <a class="tl-link" href={href}>
         <img src={`/media/${item.thumbBlobId}`} alt={label} loading="lazy" decoding="async" width={item.width ?? undefined} height={item.height ?? undefined} />
-        {item.kind === 'video' ? <span class="tl-badge">Video</span> : null}
+        {item.kind === 'video' ? (
+          <span class="tl-badge">
+            {item.durationMs ? (
+              <>
+                <span class="visually-hidden">Video, </span>
+                {formatDuration(item.durationMs)}
+              </>
+            ) : (
+              'Video'
+            )}
+          </span>
+        ) : null}
+        {item.motion ? <span class="tl-badge tl-badge-live">Live</span> : null}
       </a>
+      <Pick id={item.id} label={label} form={BULK_FORM} />
+      <FavMark on={item.favorite} />
     </li>
   );
 }
@@ -94,6 +120,7 @@ export function TimelineSections({ items }: { items: TimelineItem[] }) {
             <section class="tl-day" data-day={day.key}>
               <h3 class="tl-day-h">
                 <time datetime={day.key}>{dayFormat.format(day.date)}</time>
+                <button type="button" class="tl-day-pick" data-select-day aria-pressed="false" aria-label={`Select all of ${dayFormat.format(day.date)}`}></button>
               </h3>
               <ul class="tl-grid">
                 {day.items.map((item) => (

@@ -1,5 +1,6 @@
 import type { Job } from '../../server/jobs/jobs.table.js';
 import { CsrfField, Notice } from '../components/form.js';
+import { formatDuration as videoClock } from '../components/timeline.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { AdminHeading, When } from './admin.js';
@@ -9,6 +10,8 @@ const KIND_LABELS: Record<string, string> = {
   scrub: 'Integrity check',
   'db-snapshot': 'Database snapshot',
   'session-cleanup': 'Sign-in cleanup',
+  transcode: 'Web copy of a video',
+  'video-backfill': 'Reading videos stored before web copies',
 };
 
 export const jobLabel = (kind: string) => KIND_LABELS[kind] ?? kind;
@@ -64,6 +67,7 @@ function parseJson<T>(text: string | null): T | undefined {
 
 /** What a job was asked to do, where the payload says something a person cares about. */
 function jobDetail(job: Job): string | undefined {
+  if (job.kind === 'transcode') return `item ${parseJson<{ assetId?: number }>(job.payload)?.assetId ?? '?'}`;
   if (job.kind !== 'scrub') return undefined;
   const p = parseJson<{ level?: string; scope?: string; trigger?: string }>(job.payload);
   if (!p) return undefined;
@@ -77,7 +81,7 @@ function ProgressCell(props: { job: Job; now: Date }) {
   const { job } = props;
   const p = parseJson<Progress>(job.progress);
   if (!p || typeof p.done !== 'number') return <span class="muted">—</span>;
-  const count = (n: number) => (p.unit === 'bytes' ? formatBytes(n) : `${n.toLocaleString('en-GB')}${p.unit ? ` ${p.unit}` : ''}`);
+  const count = (n: number) => (p.unit === 'bytes' ? formatBytes(n) : p.unit === 'seconds' ? videoClock(n * 1000) : `${n.toLocaleString('en-GB')}${p.unit ? ` ${p.unit}` : ''}`);
   const note = p.note ? <small class="muted">{p.note}</small> : null;
   if (!p.total || p.total <= 0) {
     return (

@@ -1,7 +1,8 @@
 import type { CollectionKind, GridItem } from '../../server/library/organise.repo.js';
+import type { BulkAction } from '../../server/library/organise.service.js';
 import { daysLeft, TRASH_RETENTION_DAYS } from '../../server/library/trash.service.js';
 import { CsrfField, Notice } from '../components/form.js';
-import { BulkBar, SelectGrid, takenDay, type BulkButton, type TileItem } from '../components/select-grid.js';
+import { BULK_FORM, BulkBar, SelectGrid, takenDay, type BulkButton, type TileItem } from '../components/select-grid.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 
@@ -39,7 +40,7 @@ const intro: Record<CollectionKind, string> = {
 const empty: Record<CollectionKind, string> = {
   trash: 'The trash is empty.',
   archive: 'Nothing is archived.',
-  favorites: 'No favourites yet. Open a photo and mark it with the star, or tick photos here and on the search page.',
+  favorites: 'No favourites yet. Open a photo and mark it with the star, or select photos in the library or on the search page and choose Favourite.',
 };
 
 const buttons: Record<CollectionKind, BulkButton[]> = {
@@ -55,6 +56,9 @@ const buttons: Record<CollectionKind, BulkButton[]> = {
     { action: 'trash', label: 'Move to trash', danger: true },
   ],
 };
+
+/** The actions after which an item no longer belongs on the page. */
+const removes: Record<CollectionKind, BulkAction[]> = { trash: ['restore'], archive: ['unarchive', 'trash'], favorites: ['unfavorite', 'trash'] };
 
 export interface CollectionProps {
   page: PageContext;
@@ -77,7 +81,7 @@ function TrashExtra({ item, now }: { item: TileItem & { trashedAt: Date | null }
   return (
     <>
       <span class="org-days">{left === 0 ? 'Deleted at the next clean-up' : left === 1 ? '1 day left' : `${left} days left`}</span>
-      <button type="submit" form="bulk" formaction={`/items/${item.id}/restore`} class="link" aria-label={`Restore ${item.originalName}`}>
+      <button type="submit" form={BULK_FORM} formaction={`/items/${item.id}/restore`} class="link" aria-label={`Restore ${item.originalName}`}>
         Restore
       </button>
       <a href={`/trash?confirm=${item.id}`} class="org-danger-link" aria-label={`Delete ${item.originalName} now`}>
@@ -111,8 +115,8 @@ export function CollectionPage(props: CollectionProps) {
         <p class="empty">{empty[kind]}</p>
       ) : (
         <>
-          <BulkBar form="bulk" csrf={page.csrf} back={props.back} buttons={buttons[kind]} />
-          <SelectGrid items={props.items} form="bulk" label={titles[kind]} extra={kind === 'trash' ? (item) => <TrashExtra item={item} now={props.now} /> : undefined} />
+          <BulkBar csrf={page.csrf} back={props.back} buttons={buttons[kind]} removes={removes[kind]} readOnly={page.user?.role === 'viewer'} />
+          <SelectGrid items={props.items} label={titles[kind]} extra={kind === 'trash' ? (item) => <TrashExtra item={item} now={props.now} /> : undefined} />
           {props.next ? (
             <p class="more">
               <a href={`/${kind}?${props.next}`}>Older items</a>

@@ -1,4 +1,5 @@
 import type { TimelineCursor, TimelineItem } from '../../server/library/assets.repo.js';
+import { BulkBar } from '../components/select-grid.js';
 import { MonthJump, MonthList, TimelineChunk } from '../components/timeline.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
@@ -20,7 +21,7 @@ export interface LibraryPageProps {
 export function LibraryPage(props: LibraryPageProps) {
   const fromTop = !props.start;
   return (
-    <Layout title="Library" page={props.page} scripts={['/static/timeline.js']}>
+    <Layout title="Library" page={props.page} scripts={['/static/timeline.js', '/static/select.js']}>
       <div class="tl-head">
         <h1>Library</h1>
         <MonthJump value={props.start?.month} />
@@ -49,7 +50,20 @@ export function LibraryPage(props: LibraryPageProps) {
           <p class="empty">There are no photos or videos from before then.</p>
         )
       ) : null}
-      <div id="tl" class="tl">
+      {props.items.length ? (
+        <BulkBar
+          csrf={props.page.csrf}
+          back="/"
+          buttons={[
+            { action: 'favorite', label: 'Favourite' },
+            { action: 'archive', label: 'Archive' },
+            { action: 'trash', label: 'Move to trash', danger: true },
+          ]}
+          removes={['archive', 'trash']}
+          readOnly={props.page.user?.role === 'viewer'}
+        />
+      ) : null}
+      <div id="tl" class="tl" data-select-grid>
         <TimelineChunk items={props.items} newer={props.newer} older={props.older} />
       </div>
     </Layout>

@@ -41,7 +41,6 @@ export function SearchResults(props: { page: PageContext; query: SearchQuery; re
             {result.more ? `The ${SEARCH_LIMIT} best matches are shown; add a word or a filter to narrow the search.` : `${n} found`}
           </p>
           <BulkBar
-            form="bulk"
             csrf={props.page.csrf}
             back={`/search${searchQueryString(query)}`}
             buttons={[
@@ -50,8 +49,10 @@ export function SearchResults(props: { page: PageContext; query: SearchQuery; re
               { action: 'archive', label: 'Archive' },
               { action: 'trash', label: 'Move to trash', danger: true },
             ]}
+            removes={['trash']}
+            readOnly={props.page.user?.role === 'viewer'}
           />
-          <SelectGrid items={result.hits} form="bulk" label="Search results" />
+          <SelectGrid items={result.hits} label="Search results" />
         </>
       )}
     </div>

@@ -1,7 +1,8 @@
 import type { Child } from 'hono/jsx';
 import type { TimelineNeighbour, ViewerAsset } from '../../server/library/assets.repo.js';
+import type { Playback } from '../../server/library/video.service.js';
 import { CsrfField } from '../components/form.js';
-import { cursorParam, wallClock } from '../components/timeline.js';
+import { cursorParam, formatDuration, wallClock } from '../components/timeline.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 
@@ -48,14 +49,6 @@ export function fileSize(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
-}
-
 function camera(make?: string | null, model?: string | null): string | undefined {
   if (model && make && model.toLowerCase().startsWith(make.toLowerCase())) return model;
   return [make, model].filter(Boolean).join(' ') || undefined;
@@ -96,7 +89,7 @@ function facts(asset: ViewerAsset) {
     const mp = asset.kind === 'photo' ? ` (${((asset.width * asset.height) / 1e6).toFixed(1)} MP)` : '';
     rows.push({ label: 'Dimensions', value: `${asset.width} × ${asset.height}${mp}` });
   }
-  if (asset.durationMs) rows.push({ label: 'Length', value: duration(asset.durationMs) });
+  if (asset.durationMs) rows.push({ label: 'Length', value: formatDuration(asset.durationMs) });
   rows.push({ label: 'File size', value: fileSize(asset.fileSize) });
   if (m?.latitude != null && m.longitude != null) {
     const lat = coordinate(m.latitude);
@@ -115,6 +108,18 @@ function facts(asset: ViewerAsset) {
     });
   }
   rows.push({ label: 'File name', value: asset.originalName });
+  if (asset.motion) {
+    const name = asset.motion.source === 'live' ? (asset.motion.originalName ?? 'the video') : 'the motion video';
+    rows.push({
+      label: 'Motion',
+      value: (
+        <>
+          {asset.motion.source === 'live' ? 'Live Photo' : 'Motion photo (the video is inside the photo’s file)'} ·{' '}
+          <a href={`/items/${asset.id}/motion?download=1`}>Download {name}</a>
+        </>
+      ),
+    });
+  }
   if (m?.description) rows.push({ label: 'Description', value: m.description });
   if (m?.keywords?.length) rows.push({ label: 'Keywords', value: m.keywords.join(', ') });
   const state = [asset.favorite ? 'Favourite' : null, asset.archivedAt ? 'Archived (hidden from the timeline)' : null].filter(Boolean);
@@ -149,17 +154,44 @@ export function displayTurns(asset: ViewerAsset): number {
   return (now - then + 4) % 4;
 }
 
-function Stage({ asset }: { asset: ViewerAsset }) {
-  const label = `${asset.originalName}, ${titleFormat.format(wallClock(asset.takenAt, asset.tzOffsetMinutes))}`;
-  const preview = asset.previewBlobId ? `/media/${asset.previewBlobId}` : undefined;
-  if (asset.kind === 'video') {
-    // preload="none": nothing but the poster is fetched until someone presses play.
+/**
+ * A video as the browser can play it; while its web copy is being made, or when none could be, the poster with
+ * what is going on and the original to download. preload="metadata" fetches only the start (and the index a
+ * seek needs) until someone presses play.
+ */
+function VideoStage(props: { asset: ViewerAsset; playback?: Playback; label: string; preview?: string }) {
+  const { asset, playback, label, preview } = props;
+  const download = <a href={`/items/${asset.id}/original?download=1`}>Download the original</a>;
+  if (!playback || playback.state === 'ready') {
     return (
-      <video class="viewer-video" controls playsinline preload="none" poster={preview} src={`/items/${asset.id}/original`} aria-label={label}>
-        <a href={`/items/${asset.id}/original?download=1`}>Download the video</a>
-      </video>
+      <>
+        <video class="viewer-video" controls playsinline preload="metadata" poster={preview} src={`/items/${asset.id}/video`} aria-label={label} data-video>
+          {download}
+        </video>
+        <p class="viewer-video-note" data-video-error hidden>
+          This browser cannot play this video. {download} to watch it.
+        </p>
+      </>
     );
   }
+  const preparing = playback.state === 'preparing';
+  return (
+    <div class="viewer-video-wait" data-preparing={preparing ? `/items/${asset.id}/video` : undefined}>
+      {preview ? <img class="viewer-img" src={preview} alt={label} /> : null}
+      <p class="viewer-video-note">
+        {preparing
+          ? `Preparing this video for playback…${playback.percent === undefined ? '' : ` (${playback.percent}%)`} It will play here when it is ready. `
+          : `${playback.message} `}
+        {download}
+      </p>
+    </div>
+  );
+}
+
+function Stage({ asset, playback }: { asset: ViewerAsset; playback?: Playback }) {
+  const label = `${asset.originalName}, ${titleFormat.format(wallClock(asset.takenAt, asset.tzOffsetMinutes))}`;
+  const preview = asset.previewBlobId ? `/media/${asset.previewBlobId}` : undefined;
+  if (asset.kind === 'video') return <VideoStage asset={asset} playback={playback} label={label} preview={preview} />;
   if (!preview) {
     return (
       <div class="viewer-flagged">
@@ -173,10 +205,21 @@ function Stage({ asset }: { asset: ViewerAsset }) {
   }
   // Zooming shows the original as its file says; after a rotation that would be the old way up, so not then.
   const zoom = BROWSER_IMAGES.has(asset.mime) && displayTurns(asset) === 0;
-  return <img class="viewer-img" src={preview} alt={label} data-original={zoom ? `/items/${asset.id}/original` : undefined} />;
+  const img = <img class="viewer-img" src={preview} alt={label} data-original={zoom ? `/items/${asset.id}/original` : undefined} />;
+  if (!asset.motion) return img;
+  // motion.js plays the motion over the still while the pointer rests on it or a finger holds it.
+  return (
+    <div class="viewer-live" data-motion={`/items/${asset.id}/motion`}>
+      {img}
+      <video class="viewer-motion" muted playsinline preload="none" aria-hidden="true" hidden />
+      <span class="viewer-live-badge" title="Hover over the photo, or press and hold it, to play its motion">
+        Live
+      </span>
+    </div>
+  );
 }
 
-export function ViewerPage(props: { page: PageContext; asset: ViewerAsset; newer?: TimelineNeighbour; older?: TimelineNeighbour }) {
+export function ViewerPage(props: { page: PageContext; asset: ViewerAsset; playback?: Playback; newer?: TimelineNeighbour; older?: TimelineNeighbour }) {
   const { asset, newer, older } = props;
   const csrf = props.page.csrf;
   const base = `/items/${asset.id}`;
@@ -187,7 +230,7 @@ export function ViewerPage(props: { page: PageContext; asset: ViewerAsset; newer
   const zoomable = asset.kind === 'photo' && asset.previewBlobId && BROWSER_IMAGES.has(asset.mime) && turns === 0;
   const preload = (n?: TimelineNeighbour) => (n?.previewBlobId && n.kind !== 'video' ? `/media/${n.previewBlobId}` : undefined);
   return (
-    <Layout title={`${asset.originalName} · ${title}`} page={props.page} scripts={['/static/viewer.js']}>
+    <Layout title={`${asset.originalName} · ${title}`} page={props.page} scripts={asset.motion ? ['/static/viewer.js', '/static/motion.js'] : ['/static/viewer.js']}>
       <div class="viewer" data-viewer>
         <div class="viewer-bar">
           <a class="viewer-close" href={close} data-close aria-label="Back to the library" title="Back to the library (Esc)">
@@ -202,7 +245,7 @@ export function ViewerPage(props: { page: PageContext; asset: ViewerAsset; newer
           </a>
         </div>
         <div class={turns ? `viewer-stage viewer-turn-${turns}` : 'viewer-stage'} data-stage>
-          <Stage asset={asset} />
+          <Stage asset={asset} playback={props.playback} />
         </div>
         {newer ? (
           <a class="viewer-nav viewer-prev" rel="prev" href={`/items/${newer.id}`} data-preload={preload(newer)} aria-label="Previous (newer)" title="Previous (←)">

@@ -109,6 +109,27 @@ if (viewer) {
     { passive: true },
   );
 
+  // A video this browser cannot decode: say so, with the download, instead of a dead player.
+  const video = stage.querySelector('[data-video]');
+  video?.addEventListener('error', () => {
+    if (video.error?.code !== MediaError.MEDIA_ERR_DECODE && video.error?.code !== MediaError.MEDIA_ERR_SRC_NOT_SUPPORTED) return;
+    video.hidden = true;
+    stage.querySelector('[data-video-error]').hidden = false;
+  });
+
+  // A video whose web copy is being made: look every 10 s, and show it once it plays.
+  const preparing = stage.querySelector('[data-preparing]');
+  if (preparing) {
+    const poll = setInterval(async () => {
+      if (document.hidden) return;
+      const res = await fetch(preparing.dataset.preparing, { method: 'HEAD', cache: 'no-store' }).catch(() => undefined);
+      if (res?.ok) {
+        clearInterval(poll);
+        location.reload();
+      }
+    }, 10_000);
+  }
+
   // The neighbours' previews, fetched while this one is looked at, so a step shows at once.
   const warm = () => {
     for (const link of [next, prev]) {

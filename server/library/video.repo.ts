@@ -1,0 +1,38 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { jobs } from '../jobs/jobs.table.js';
+import { assets, type Asset } from './assets.table.js';
+import { assetVideo, type AssetVideo } from './video.table.js';
+
+export type VideoAsset = Pick<Asset, 'id' | 'ownerId' | 'kind' | 'mime' | 'originalName' | 'originalBlobId' | 'trashedAt'> & { video: AssetVideo | null };
+
+/** An item with what ffprobe found in it (null when it is not a video, or was stored before probing). */
+export function findVideoAsset(db: Db, id: number): VideoAsset | undefined {
+  return db
+    .select({
+      id: assets.id,
+      ownerId: assets.ownerId,
+      kind: assets.kind,
+      mime: assets.mime,
+      originalName: assets.originalName,
+      originalBlobId: assets.originalBlobId,
+      trashedAt: assets.trashedAt,
+      video: assetVideo,
+    })
+    .from(assets)
+    .leftJoin(assetVideo, eq(assetVideo.assetId, assets.id))
+    .where(eq(assets.id, id))
+    .get();
+}
+
+/** How far the running transcode of a video has got, as its job last reported it. */
+export function transcodeProgress(db: Db, assetId: number): { done: number; total: number } | undefined {
+  const job = db
+    .select({ progress: jobs.progress })
+    .from(jobs)
+    .where(and(eq(jobs.dedupeKey, `transcode:${assetId}`), eq(jobs.state, 'running')))
+    .get();
+  if (!job?.progress) return undefined;
+  const p = JSON.parse(job.progress) as { done?: unknown; total?: unknown };
+  return typeof p.done === 'number' && typeof p.total === 'number' && p.total > 0 ? { done: p.done, total: p.total } : undefined;
+}
