@@ -105,9 +105,13 @@ describe('search plans', () => {
 });
 
 describe('collection plans', () => {
-  it('lists the trash from its own index', () => {
+  it('lists the trash from its own index, looking up each shown item\'s motion part by key', () => {
     const plan = planOf(() => listCollection(v.ctx.db, v.ownerId, 'trash', 241));
-    expect(plan, plan.join('\n')).toEqual(['SEARCH assets USING INDEX assets_trashed (owner_id=? AND trashed_at>?)']);
+    expect(plan, plan.join('\n')).toEqual([
+      'SEARCH assets USING INDEX assets_trashed (owner_id=? AND trashed_at>?)',
+      'CORRELATED SCALAR SUBQUERY 1',
+      'SEARCH asset_motion USING INTEGER PRIMARY KEY (rowid=?)',
+    ]);
   });
 
   it.each(['favorites', 'archive'] as const)('lists %s in one sequential pass, not by walking the owner index row by row', (kind) => {
