@@ -154,8 +154,9 @@ describe('the timeline and viewer in Chromium', () => {
   });
 
   it('loads the next page when scrolled to the end, joining a day split across pages', async () => {
+    // Count and scroll in one task: a scroll just after the second page landed would fetch a third.
     for (let i = 0; i < 20 && (await tileCount(page)) <= 150; i++) {
-      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      await page.evaluate(() => document.querySelectorAll('.tl-tile').length <= 150 && window.scrollTo(0, document.documentElement.scrollHeight));
       await page.waitForTimeout(150);
     }
     expect(await tileCount(page)).toBe(300);
