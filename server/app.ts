@@ -27,6 +27,7 @@ import { staticRoutes } from './http/static.routes.js';
 import { problemsRoutes } from './integrity/problems.routes.js';
 import { libraryRoutes } from './library/library.routes.js';
 import { LibraryService } from './library/library.service.js';
+import { UsageService } from './library/usage.service.js';
 import { uploadRoutes } from './library/upload.routes.js';
 import { downloadRoutes } from './library/download.routes.js';
 import { motionRoutes } from './library/motion.routes.js';
@@ -50,6 +51,7 @@ export function createServices(ctx: AppContext) {
     auth: new AuthService({ db, keyring, sessions, throttle, log }),
     library: new LibraryService(ctx),
     invites: new InviteService(db),
+    usage: new UsageService({ db, dataDir: config.dataDir }),
   };
 }
 
@@ -78,7 +80,7 @@ export function createApp(ctx: AppContext) {
   app.route('/', problemsRoutes({ db }));
   app.route('/', recoveryKitRoutes({ db, keyring, throttle: services.throttle, keyFile: config.keyFile }));
   app.route('/', adminRoutes({ db, auth: services.auth }));
-  app.route('/', adminUserRoutes({ db, invites: services.invites }));
+  app.route('/', adminUserRoutes({ db, invites: services.invites, usage: services.usage }));
   app.route('/', jobRoutes({ db, background: ctx.background }));
   app.route('/', integrityRoutes({ db, queue: ctx.background.queue }));
   app.route('/', replicationRoutes({ background: ctx.background, log: ctx.log }));

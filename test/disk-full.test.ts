@@ -1,28 +1,40 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.js';
 import { openContext, type Context } from '../server/context.js';
 import { importFolder, scanFolder } from '../server/library/folder-import.js';
 import { assets } from '../server/library/assets.table.js';
+import { uploadLimits } from '../server/library/upload.service.js';
 import { createLogger } from '../server/log.js';
 import { createUser } from '../server/users/users.service.js';
 import { Keyring } from '../server/vault/keyring.js';
 import { makeFixtureDir, makeJpeg, removeFixtureDir } from './fixtures/index.js';
+import { TEST_PASSWORD } from './helpers/context.js';
 import { vaultProblems } from './helpers/invariants.js';
+import { multipart } from './helpers/multipart.js';
+import { listen } from './helpers/server.js';
+import { WebClient } from './helpers/web-client.js';
 
 let root: string;
 let dataDir: string;
+let uploadDataDir: string;
 let mounted = false;
 
-// A real full disk: the data dir is a 3 MiB tmpfs (needs root, which CI has).
+// A real full disk: each data dir is a 3 MiB tmpfs (needs root, which CI has).
 beforeAll(async () => {
   root = await makeFixtureDir('heirloom-full-');
   dataDir = path.join(root, 'data');
-  await mkdir(dataDir);
+  uploadDataDir = path.join(root, 'upload-data');
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dataDir], { stdio: 'ignore' });
+    for (const dir of [dataDir, uploadDataDir]) {
+      await mkdir(dir);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir], { stdio: 'ignore' });
+    }
     mounted = true;
   } catch {
     console.warn('disk-full test skipped: mounting a tmpfs needs root');
@@ -30,7 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (mounted) execFileSync('umount', [dataDir]);
+  if (mounted) for (const dir of [dataDir, uploadDataDir]) execFileSync('umount', [dir]);
   await removeFixtureDir(root);
 });
 
@@ -56,6 +68,53 @@ describe('a data disk that fills up during an import', () => {
         await blob.close();
       }
     } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe('a data disk that fills up during an upload', () => {
+  it.skipIf(process.getuid?.() !== 0)('answers 507 with a clear message, leaves no temp blob, and takes the next upload that fits', async () => {
+    expect(mounted).toBe(true);
+    const { reserveBytes } = uploadLimits;
+    const keyFile = path.join(root, 'upload.key');
+    await Keyring.generate().save(keyFile);
+    const ctx: Context = await openContext(loadConfig({ HEIRLOOM_DATA_DIR: uploadDataDir, HEIRLOOM_KEY_FILE: keyFile }), createLogger('silent'));
+    const server = await listen(ctx);
+    try {
+      await createUser(ctx.db, { username: 'anna', role: 'member', password: TEST_PASSWORD });
+      const web = new WebClient(server.url);
+      await web.signIn('anna', TEST_PASSWORD);
+      // Sent without a length, so only the disk itself can say no, midway.
+      const { body, type } = multipart(randomBytes(4 * 1024 * 1024), 'huge.jpg');
+      const cookie = [...web.cookies].map(([k, val]) => `${k}=${val}`).join('; ');
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = httpRequest(new URL('/upload', server.url), { method: 'POST', headers: { 'content-type': type, 'x-csrf-token': web.csrf, cookie, 'transfer-encoding': 'chunked' } });
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
+        req.end();
+      });
+      expect(answer.status).toBe(507);
+      expect((JSON.parse(answer.text) as { message: string }).message).toBe('The data disk is full: free some space, then try again. Nothing already stored was touched.');
+      expect(await readdir(ctx.store.tmpDir)).toEqual([]);
+      expect(await vaultProblems(uploadDataDir, ctx.db)).toEqual([]);
+
+      // The room kept free for everything else is far more than this whole disk.
+      uploadLimits.reserveBytes = 0;
+      const photo = await makeJpeg(path.join(root, 'small.jpg'), { seed: 99, width: 400, height: 300 });
+      const form = new FormData();
+      form.append('file', await openAsBlob(photo), 'small.jpg');
+      const next = await web.request('/upload', { method: 'POST', body: form, headers: { accept: 'application/json', 'x-csrf-token': web.csrf } });
+      expect(next.status).toBe(201);
+    } finally {
+      uploadLimits.reserveBytes = reserveBytes;
+      await server.close();
       await ctx.close();
     }
   });

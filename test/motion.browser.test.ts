@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findMotion } from '../server/library/motion.repo.js';
 import { closeExiftool } from '../server/media/exiftool.js';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeLivePhoto, makeMotionPhoto, removeFixtureDir } from './fixtures/index.js';
@@ -14,6 +15,7 @@ let server: Awaited<ReturnType<typeof listen>>;
 let browser: Browser;
 let liveId: number;
 let motionPhotoId: number;
+let hevcLiveId: number;
 
 beforeAll(async () => {
   v = await openTestVault();
@@ -23,6 +25,10 @@ beforeAll(async () => {
   await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: live.mov, originalName: 'IMG_0001.MOV' });
   const motion = await makeMotionPhoto(path.join(dir, 'PXL_0002.MP.jpg'), { style: 'container', seed: 2 });
   motionPhotoId = (await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: motion.file, originalName: 'PXL_0002.MP.jpg' })).assetId;
+  const hevc = await makeLivePhoto(dir, 'IMG_0003', { seed: 3, codec: 'hevc' });
+  hevcLiveId = (await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: hevc.still, originalName: 'IMG_0003.JPG' })).assetId;
+  await v.ctx.ingest.ingestFile({ ownerId: v.ownerId, path: hevc.mov, originalName: 'IMG_0003.MOV' });
+  await v.ctx.background.runner.drain();
   server = await listen(v.ctx);
   browser = await launchBrowser();
 });
@@ -57,8 +63,8 @@ describe('Live Photos and motion photos in Chromium', () => {
     const ranges: (string | undefined)[] = [];
     page.on('request', (r) => r.url().endsWith('/motion') && ranges.push(r.headers().range));
     await signInPage(page, server.url, 'anna', TEST_PASSWORD);
-    expect(await page.locator('.tl-tile .tl-badge-live').count()).toBe(2);
-    expect(await page.locator('.tl-tile').count()).toBe(2);
+    expect(await page.locator('.tl-tile .tl-badge-live').count()).toBe(3);
+    expect(await page.locator('.tl-tile').count()).toBe(3);
 
     for (const id of [liveId, motionPhotoId]) {
       ranges.length = 0;
@@ -76,6 +82,25 @@ describe('Live Photos and motion photos in Chromium', () => {
       expect(await page.evaluate(() => document.querySelector<HTMLVideoElement>('.viewer-motion')!.paused)).toBe(true);
     }
     expect(errors).toEqual([]);
+  });
+
+  it('plays an HEVC Live Photo’s motion through its H.264 web copy', async () => {
+    const copy = findMotion(v.ctx.db, hevcLiveId)?.transcodeBlobId;
+    expect(copy).toBeTruthy();
+    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const etags: (string | undefined)[] = [];
+    page.on('response', (r) => r.url().endsWith('/motion') && etags.push(r.headers().etag));
+    await signInPage(page, server.url, 'anna', TEST_PASSWORD);
+    await page.goto(`${server.url}/items/${hevcLiveId}`);
+    await page.locator('.viewer-img').hover();
+    await motionPlaying(page);
+    expect(etags.length).toBeGreaterThan(0);
+    expect(new Set(etags)).toEqual(new Set([`"${copy}"`]));
+    expect(await page.evaluate(() => document.querySelector<HTMLVideoElement>('.viewer-motion')!.videoHeight)).toBe(240);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   it('plays while a finger holds the photo down, and stops when it lifts', async () => {

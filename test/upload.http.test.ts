@@ -15,6 +15,7 @@ import { createUser } from '../server/users/users.service.js';
 import { users } from '../server/users/users.table.js';
 import { makeEmpty, makeFixtureDir, makeJpeg, makeTextAsJpg, makeVideo, removeFixtureDir } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
+import { multipart } from './helpers/multipart.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
@@ -75,8 +76,9 @@ function assetCount(): number {
   return (v.ctx.db.$client.prepare('SELECT count(*) AS n FROM assets').get() as { n: number }).n;
 }
 
+/** Temp blobs in tmp/: an upload is sealed there as it arrives (nothing else writes there in these tests). */
 async function uploadLeftovers(): Promise<string[]> {
-  return (await readdir(v.ctx.store.tmpDir)).filter((n) => n.includes('-upload-'));
+  return readdir(v.ctx.store.tmpDir);
 }
 
 /** Waits (bounded) until tmp/ holds no upload file: cleanup after a broken request runs as the server notices. */
@@ -87,14 +89,6 @@ async function waitForCleanTmp(): Promise<string[]> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return uploadLeftovers();
-}
-
-/** A multipart body around `content`, as bytes, to send by hand. */
-function multipart(content: Buffer, name = 'big.jpg'): { body: Buffer; type: string } {
-  const boundary = `----heirloom${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: image/jpeg\r\n\r\n`);
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { body: Buffer.concat([head, content, tail]), type: `multipart/form-data; boundary=${boundary}` };
 }
 
 describe('POST /upload', () => {
@@ -236,7 +230,7 @@ describe('POST /upload', () => {
       req.on('error', () => resolve());
       req.on('close', () => resolve());
       req.write(body.subarray(0, body.length / 2), () => {
-        // The server streams to a temp file as the bytes arrive: wait until it is there, then pull the plug.
+        // The server seals the bytes into a temp blob as they arrive: wait until it is there, then pull the plug.
         void (async () => {
           for (let i = 0; i < 100 && (await uploadLeftovers()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
           sawTemp = (await uploadLeftovers()).length;

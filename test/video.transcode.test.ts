@@ -30,7 +30,8 @@ import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
 const TARGET_HEIGHT = 160;
-const STALL_SECONDS = 3;
+// Long enough that a busy machine starting ffmpeg (HDR filters, x265 decoding) is not taken for a hang.
+const STALL_SECONDS = 10;
 /** 5.4 s: the fixtures are 1–4 s long, the "very long" video 8 s. */
 const MAX_HOURS = 0.0015;
 

@@ -7,6 +7,7 @@ import type { Db } from '../db/client.js';
 import { AccessError } from '../errors.js';
 import type { AppEnv } from '../http/app-env.js';
 import { attempt, field, formStatus } from '../http/form-errors.js';
+import type { UsageService } from '../library/usage.service.js';
 import { findUserById, listUsers } from '../users/users.repo.js';
 import type { InviteService } from './invites.service.js';
 import { disableUser, enableUser } from './users-admin.service.js';
@@ -18,11 +19,11 @@ const DONE = new Map([
   ['revoked', 'The invite was withdrawn; its link no longer works.'],
 ]);
 
-/** The people page: accounts, open invites, creating and revoking invites, disabling accounts. */
-export function adminUserRoutes(deps: { db: Db; invites: InviteService }) {
-  const { db, invites } = deps;
-  const render = (c: Context<AppEnv>, props: Partial<AdminUsersProps> = {}, status: ContentfulStatusCode = 200) =>
-    c.html(<AdminUsersPage page={pageContext(c)} users={listUsers(db)} invites={invites.listOpen()} {...props} />, status);
+/** The people page: accounts and their storage, open invites, creating and revoking invites, disabling accounts. */
+export function adminUserRoutes(deps: { db: Db; invites: InviteService; usage: UsageService }) {
+  const { db, invites, usage } = deps;
+  const render = async (c: Context<AppEnv>, props: Partial<AdminUsersProps> = {}, status: ContentfulStatusCode = 200) =>
+    c.html(<AdminUsersPage page={pageContext(c)} users={listUsers(db)} invites={invites.listOpen()} storage={await usage.everyone(c.var.actor)} {...props} />, status);
   const target = (c: Context<AppEnv>) => {
     const user = findUserById(db, Number(c.req.param('id')));
     if (!user) throw new AccessError(404, 'There is no such account.');

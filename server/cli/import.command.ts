@@ -4,7 +4,8 @@ import { openContext } from '../context.js';
 import { importFolder, scanFolder, type ImportSummary } from '../library/folder-import.js';
 import type { Logger } from '../log.js';
 import { requireUser } from '../users/users.service.js';
-import { formatBytes, say, warn } from './output.js';
+import { say, warn } from './output.js';
+import { formatBytes } from '../format-bytes.js';
 
 export async function importCommand(config: Config, log: Logger, dir: string, opts: { user: string; jobs?: number }): Promise<number> {
   const ctx = await openContext(config, log);

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { formatBytes } from './output.js';
+import { formatBytes } from '../format-bytes.js';
 
 /** A progress bar on stderr (a line every 5 s when not a terminal), with byte-rate fields filled in. */
 export function byteProgressBar(format: string) {

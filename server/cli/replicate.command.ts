@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import type { Logger } from '../log.js';
-import { formatBytes, say, warn } from './output.js';
+import { say, warn } from './output.js';
+import { formatBytes } from '../format-bytes.js';
 import { byteProgressBar } from './progress.js';
 
 /** `heirloom replicate [--target <name>]`: one pass to completion for each active target; exit 1 if any failed. */

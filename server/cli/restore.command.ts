@@ -9,7 +9,8 @@ import { openRemote } from '../replication/open-remote.js';
 import { restoreFromRemote } from '../replication/restore.js';
 import { parseTargetUrl } from '../replication/target-url.js';
 import { Keyring } from '../vault/keyring.js';
-import { formatBytes, say, warn } from './output.js';
+import { say, warn } from './output.js';
+import { formatBytes } from '../format-bytes.js';
 import { byteProgressBar } from './progress.js';
 import type { TargetAddFlags } from './target.command.js';
 

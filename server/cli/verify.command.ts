@@ -2,7 +2,8 @@ import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import { openProblems } from '../integrity/integrity.repo.js';
 import type { Logger } from '../log.js';
-import { formatBytes, say, warn } from './output.js';
+import { say, warn } from './output.js';
+import { formatBytes } from '../format-bytes.js';
 import { byteProgressBar } from './progress.js';
 
 /** `heirloom verify [--full]`: checks every stored file (and the database) now; exit 1 when anything is wrong. */

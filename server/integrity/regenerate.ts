@@ -6,7 +6,7 @@ import type { BlobStore } from '../vault/blob-store.js';
 import { serveBlob } from '../vault/blob-url.js';
 import { replaceBlobRow } from '../vault/blobs.repo.js';
 import type { Keyring } from '../vault/keyring.js';
-import type { OpenBlob } from '../vault/reader.js';
+import { readHead, type OpenBlob } from '../vault/reader.js';
 
 /**
  * Makes a damaged thumbnail or preview again from the item's original, under the same blob id, so
@@ -25,7 +25,7 @@ export async function regenerateDerived(deps: { db: Db; store: BlobStore; keyrin
 async function previewsOf(original: OpenBlob): Promise<Previews> {
   let head: Buffer;
   try {
-    head = await readHead(original);
+    head = await readHead(original, SNIFF_BYTES);
   } catch (err) {
     await original.close();
     throw err;
@@ -34,7 +34,7 @@ async function previewsOf(original: OpenBlob): Promise<Previews> {
   if (type.kind === 'video') {
     const lent = await serveBlob(original);
     try {
-      return await makePreviews({ path: lent.url }, type);
+      return await makePreviews({ url: lent.url }, type);
     } finally {
       await lent.close();
     }
@@ -46,11 +46,4 @@ async function previewsOf(original: OpenBlob): Promise<Previews> {
     await original.close();
   }
   return makePreviews({ buffer: bytes }, type);
-}
-
-async function readHead(blob: OpenBlob): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  if (blob.plainSize === 0) return Buffer.alloc(0);
-  for await (const chunk of blob.createReadStream({ start: 0, end: Math.min(SNIFF_BYTES, blob.plainSize) - 1 })) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

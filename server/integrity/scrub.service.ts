@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Db } from '../db/client.js';
 import { getSetting, putSetting } from '../db/settings.repo.js';
 import { findAssetByBlob } from '../library/assets.repo.js';
-import { dropTranscodes } from '../library/transcode.repo.js';
+import { dropTranscodes, type TranscodeTarget } from '../library/transcode.repo.js';
 import type { Logger } from '../log.js';
 import { isProcessAlive } from '../pids.js';
 import type { BlobStore } from '../vault/blob-store.js';
@@ -49,8 +49,8 @@ export interface ScrubDeps {
   log: Logger;
   dataDir: string;
   repairer?: BlobRepairer;
-  /** A damaged web copy of this video was dropped: queue a new one. */
-  onTranscodeDropped?(assetId: number): void;
+  /** A damaged web copy of this video or motion part was dropped: queue a new one. */
+  onTranscodeDropped?(target: TranscodeTarget): void;
 }
 
 /**
@@ -130,7 +130,7 @@ export class ScrubService {
     log.warn({ blobId: row.id, kind: row.kind, problem: finding.kind, detail: finding.detail, assetId: asset?.id }, 'scrub found a damaged blob');
     try {
       if (row.kind === 'transcode') {
-        for (const assetId of dropTranscodes(db, [row.id])) this.deps.onTranscodeDropped?.(assetId);
+        for (const target of dropTranscodes(db, [row.id])) this.deps.onTranscodeDropped?.(target);
         updateProblem(db, problem.id, { detail: `${finding.detail}; the web copy was dropped and a new one queued` });
         resolveProblem(db, problem.id, 'regenerated');
         return true;

@@ -18,6 +18,8 @@ import { trashPurgeJob } from '../library/trash.job.js';
 import { transcodeJob, videoBackfillJob } from '../library/transcode.job.js';
 import { TRANSCODE_JOB, TranscodeService, VIDEO_BACKFILL_JOB } from '../library/transcode.service.js';
 import { videoWorkWaiting } from '../library/transcode.repo.js';
+import { placesJob } from '../places/places.job.js';
+import { PLACES_JOB, PlacesService } from '../places/places.service.js';
 import { JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
 import { Scheduler, type ScheduleSpec } from './scheduler.js';
@@ -56,12 +58,14 @@ export class Background {
   readonly targets: TargetService;
   readonly replication: ReplicationService;
   readonly transcodes: TranscodeService;
+  readonly places: PlacesService;
   private started = false;
 
   constructor(private readonly deps: BackgroundDeps) {
     const { config, db, store, keyring, log } = deps;
     this.targets = new TargetService({ db, keyring });
     this.replication = new ReplicationService({ db, store, keyring, log, targets: this.targets });
+    this.places = new PlacesService({ db, log });
     this.transcodes = new TranscodeService({ db, store, keyring, log, settings: config.transcode, queue: { enqueue: (job) => this.queue.enqueue(job) } });
     this.scrub = new ScrubService({
       db,
@@ -70,7 +74,7 @@ export class Background {
       log,
       dataDir: config.dataDir,
       repairer: new ReplicaRepairer({ store, targets: this.targets, replication: this.replication, db }),
-      onTranscodeDropped: (assetId) => this.transcodes.queue(assetId),
+      onTranscodeDropped: ({ assetId, part }) => this.transcodes.queue(assetId, part),
     });
     this.runner = new JobRunner(db, log, {
       scrub: scrubJob(this.scrub),
@@ -81,6 +85,7 @@ export class Background {
       'replica-verify': replicaVerifyJob(this.targets, this.replication),
       [TRANSCODE_JOB]: transcodeJob(this.transcodes),
       [VIDEO_BACKFILL_JOB]: videoBackfillJob(this.transcodes),
+      [PLACES_JOB]: placesJob(this.places),
     });
     this.queue = new JobQueue(db, this.runner);
     this.scheduler = new Scheduler(db, this.queue, log, defaultSchedules);
@@ -89,17 +94,20 @@ export class Background {
   start(): void {
     this.runner.start();
     if (videoWorkWaiting(this.deps.db)) this.queue.enqueue({ kind: VIDEO_BACKFILL_JOB, dedupeKey: VIDEO_BACKFILL_JOB });
+    if (this.places.waiting()) this.queue.enqueue({ kind: PLACES_JOB, dedupeKey: PLACES_JOB });
     this.scheduler.start();
     this.started = true;
   }
 
   /**
-   * A video's web copy is queued at once (durably: a CLI import's are made by the next server that runs).
+   * A video's web copy, or a look at a Live Photo's or motion photo's motion, is queued at once (durably: a
+   * CLI import's are made by the next server that runs). Where it was taken is named at once, from its location.
    * New items go off-site a few minutes after they arrive (one pass for a whole burst of uploads,
    * thanks to the dedupe key), not only at the hourly schedule. Only a running server does this.
    */
   storedSomething(item?: StoredItem): void {
-    if (item?.needsTranscode) this.transcodes.queue(item.assetId);
+    if (item) this.transcodes.stored(item);
+    if (item) this.places.stored(item.assetId);
     if (!this.started || this.targets.list().every((t) => t.paused)) return;
     this.queue.enqueue({ kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4, runAfter: new Date(Date.now() + REPLICATE_AFTER_UPLOAD_MS) });
   }

@@ -126,7 +126,7 @@ export type ViewerAsset = Pick<
   Asset,
   'id' | 'ownerId' | 'kind' | 'mime' | 'originalName' | 'fileSize' | 'takenAt' | 'tzOffsetMinutes' | 'takenAtSource' | 'width' | 'height' | 'durationMs' | 'previewBlobId' | 'thumbBlobId' | 'flag' | 'favorite' | 'archivedAt' | 'trashedAt'
 > & {
-  metadata: Pick<NewAssetMetadata, 'make' | 'model' | 'lens' | 'fNumber' | 'exposureTime' | 'iso' | 'focalLength' | 'orientation' | 'latitude' | 'longitude' | 'altitude' | 'description' | 'keywords'> | null;
+  metadata: Pick<NewAssetMetadata, 'make' | 'model' | 'lens' | 'fNumber' | 'exposureTime' | 'iso' | 'focalLength' | 'orientation' | 'latitude' | 'longitude' | 'altitude' | 'place' | 'description' | 'keywords'> | null;
   /** A Live Photo's MOV (with its file name) or a motion photo's embedded video. */
   motion: { source: MotionSource; originalName: string | null } | null;
   /**
@@ -170,6 +170,7 @@ export function findAssetForViewer(db: Db, id: number): ViewerAsset | undefined 
       latitude: assetMetadata.latitude,
       longitude: assetMetadata.longitude,
       altitude: assetMetadata.altitude,
+      place: assetMetadata.place,
       description: assetMetadata.description,
       keywords: assetMetadata.keywords,
       motionSource: assetMotion.source,
@@ -184,10 +185,10 @@ export function findAssetForViewer(db: Db, id: number): ViewerAsset | undefined 
     .where(eq(assets.id, id))
     .get();
   if (!row) return undefined;
-  const { motionSource, motionName, hasMetadata, make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords, originalOrientation, ...asset } = row;
+  const { motionSource, motionName, hasMetadata, make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, place, description, keywords, originalOrientation, ...asset } = row;
   return {
     ...asset,
-    metadata: hasMetadata === null ? null : { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, description, keywords: keywords ?? [] },
+    metadata: hasMetadata === null ? null : { make, model, lens, fNumber, exposureTime, iso, focalLength, orientation, latitude, longitude, altitude, place, description, keywords: keywords ?? [] },
     motion: motionSource === null ? null : { source: motionSource, originalName: motionName },
     originalOrientation: originalOrientation ?? undefined,
   };

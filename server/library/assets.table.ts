@@ -70,7 +70,12 @@ export const assetMetadata = sqliteTable('asset_metadata', {
   description: text('description'),
   /** Apple's ContentIdentifier: a Live Photo's still and its MOV share it, which is how they are paired. */
   contentId: text('content_id'),
-}, (t) => [index('asset_metadata_content_id').on(t.contentId).where(sql`content_id IS NOT NULL`)]);
+  /** Where it was taken, e.g. "Lisbon, Portugal", named offline from the location; '' when the location is nowhere named (at sea), NULL until named. */
+  place: text('place'),
+}, (t) => [
+  index('asset_metadata_content_id').on(t.contentId).where(sql`content_id IS NOT NULL`),
+  index('asset_metadata_unplaced').on(t.assetId).where(sql`place IS NULL AND latitude IS NOT NULL`),
+]);
 
 export type Asset = typeof assets.$inferSelect;
 export type NewAsset = typeof assets.$inferInsert;

@@ -9,7 +9,7 @@ import type { Keyring } from '../vault/keyring.js';
 import { openBlobBody } from './blob-body.js';
 import { findDownloadAsset, findDownloadAssets, listDayAssets, type DownloadAsset } from './download.repo.js';
 import { findLiveMotions } from './motion.repo.js';
-import { formatBytes } from './upload.service.js';
+import { formatBytes } from '../format-bytes.js';
 import { createZipStream, EntryNames, zipEntryName, type ZipOutput } from './zip-stream.js';
 
 /**

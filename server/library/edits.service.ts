@@ -3,6 +3,8 @@ import { authorize } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import type { Db } from '../db/client.js';
 import { AccessError, UserError } from '../errors.js';
+import { placeFor } from '../places/geocoder.js';
+import { writePlace } from '../places/places.repo.js';
 import { findEditable, findVersion, insertVersion, latestVersionId, listVersions, writeFields, type EditableFields, type EditableItem, type VersionRow } from './organise.repo.js';
 import { ItemTrashedError } from './organise.service.js';
 
@@ -250,8 +252,12 @@ export class EditsService {
       }
     }
     if (Object.keys(next).length === 0) return {};
+    // The place follows the location; derived from it, it needs no version of its own.
+    const { latitude, longitude } = { latitude: item.latitude, longitude: item.longitude, ...next };
+    const place = 'latitude' in next || 'longitude' in next ? placeFor(latitude, longitude) : undefined;
     const versionId = this.deps.db.transaction((tx) => {
       writeFields(tx, item.id, next);
+      if (place !== undefined) writePlace(tx, item.id, place);
       return insertVersion(tx, { assetId: item.id, editedBy: item.actor.user.id, editedAt: now, previous, next });
     });
     return { versionId };

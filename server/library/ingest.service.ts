@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import path from 'node:path';
 import type { Db, Tx } from '../db/client.js';
 import { diskFull, UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
@@ -8,11 +9,14 @@ import type { Logger } from '../log.js';
 import { detectType, SNIFF_BYTES, type FileType } from '../media/detect.js';
 import { readMetadata, type MediaMetadata, type MediaSource } from '../media/metadata.js';
 import { makePreviews, type Previews } from '../media/previews.js';
+import { sourcePath, withScratch } from '../media/scratch.js';
 import type { BlobStore } from '../vault/blob-store.js';
+import { serveBlob } from '../vault/blob-url.js';
 import { blobRow, insertBlobs, stageBlobs, unstageBlobs } from '../vault/blobs.repo.js';
 import type { BlobKind } from '../vault/blobs.table.js';
 import { release, type SealedBlob } from '../vault/encrypt.js';
 import type { Keyring } from '../vault/keyring.js';
+import { decryptFile, openBlob, readHead } from '../vault/reader.js';
 import { findByOwnerSha, insertAsset } from './assets.repo.js';
 import type { NewAsset } from './assets.table.js';
 import { findMotionByOwnerSha } from './motion.repo.js';
@@ -20,8 +24,10 @@ import { MotionService, type MotionClues } from './motion.service.js';
 import { insertVideo } from './transcode.repo.js';
 import { probeForRecord, type VideoValues } from './transcode.service.js';
 
-/** Files up to this size are read once into memory and shared by hashing, encryption and decoding. */
-const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
+export const ingestLimits = {
+  /** Files up to this size are read once into memory and shared by hashing, encryption and decoding. Mutable so that a test can lower it. */
+  inMemoryBytes: 256 * 1024 * 1024,
+};
 
 export interface IngestDeps {
   db: Db;
@@ -38,14 +44,26 @@ export interface StoredItem {
   needsTranscode: boolean;
 }
 
-export interface FileToIngest {
+/** Who an arriving file is for, and what it was called. */
+export interface Arrival {
   ownerId: number;
-  /** A plaintext file on local disk: the user's own copy, which we only read. */
-  path: string;
   originalName: string;
-  /** Where it sat inside an imported folder, for the record. */
+  /** Where it sat inside an imported or uploaded folder, for the record. */
   sourcePath?: string;
   sidecarPath?: string;
+}
+
+export interface FileToIngest extends Arrival {
+  /** A plaintext file on local disk: the user's own copy, which we only read. */
+  path: string;
+}
+
+export interface SealedToIngest extends Arrival {
+  /** The original as store.writeTemp sealed it in tmp/, as it arrived: committed under its own blob id, or discarded. */
+  tmpPath: string;
+  sealed: SealedBlob;
+  /** The file's own modification time, when the sender told it: the date taken falls back to it. */
+  fileMtime?: Date;
 }
 
 export type IngestOutcome =
@@ -56,6 +74,15 @@ interface Staged {
   tmpPath: string;
   sealed: SealedBlob;
   kind: BlobKind;
+}
+
+/** A file whose bytes are in hand: its original being (or already) sealed into tmp/, and where media work reads it. */
+interface InHand {
+  arrival: Arrival;
+  type: FileType;
+  stat: { size: number; mtime: Date };
+  written: Promise<{ tmpPath: string; sealed: SealedBlob }>;
+  source: MediaSource;
 }
 
 type PreviewResult = { previews: Previews } | { flag: { code: 'undecodable' | 'unsupported'; reason: string } };
@@ -71,6 +98,7 @@ export class IngestService {
     this.motion = new MotionService(deps);
   }
 
+  /** A plaintext file on local disk (an import): read once, sealed into tmp/ while it is decoded. */
   async ingestFile(file: FileToIngest): Promise<IngestOutcome> {
     const { db, store, keyring } = this.deps;
     const handle = await open(file.path, 'r').catch((err: NodeJS.ErrnoException) => {
@@ -82,7 +110,7 @@ export class IngestService {
     try {
       stat = await handle.stat();
       if (stat.size === 0) throw new UserError(`${file.path} is empty (0 bytes): there is nothing to keep`, 'empty-file');
-      if (stat.size <= IN_MEMORY_LIMIT) {
+      if (stat.size <= ingestLimits.inMemoryBytes) {
         buffer = await handle.readFile();
         head = buffer.subarray(0, SNIFF_BYTES);
       } else {
@@ -96,50 +124,107 @@ export class IngestService {
     }
     const type = await detectType(head);
 
-    const metaOpts = { fileMtime: stat.mtime, sidecarPath: file.sidecarPath };
-    let work: [Promise<{ tmpPath: string; sealed: SealedBlob }>, Promise<MediaMetadata>, Promise<PreviewResult>];
     if (buffer) {
-      const sha = sha256(buffer);
-      const existing = storedItem(db, file.ownerId, sha);
-      if (existing) {
+      try {
+        const sha = sha256(buffer);
+        const existing = storedItem(db, file.ownerId, sha);
+        if (existing) return { status: 'duplicate', assetId: existing.id };
+        // ffmpeg reads videos from a file: the user's own copy spares a scratch copy.
+        const source: MediaSource = type.kind === 'video' ? { path: file.path } : { buffer };
+        // Decoding (libvips threads) overlaps with hashing and encryption (main thread).
+        return await this.keep({ arrival: file, type, stat, written: store.writeTemp(keyring, buffer, undefined, sha), source });
+      } finally {
+        // Every reader of the file's bytes has settled by now.
         release(buffer);
-        return { status: 'duplicate', assetId: existing.id };
       }
-      // ffmpeg and exiftool read videos from a file: the user's own copy spares a scratch copy.
-      const source: MediaSource = type.kind === 'video' ? { path: file.path } : { buffer };
-      // Decoding (libvips threads) overlaps with hashing and encryption (main thread).
-      work = [store.writeTemp(keyring, buffer, undefined, sha), readMetadata(source, type, metaOpts), this.previews(source, type)];
-    } else {
-      const written = await store.writeTemp(keyring, createReadStream(file.path));
-      const existing = storedItem(db, file.ownerId, written.sealed.plainSha256);
-      if (existing) {
-        await store.discard(written.tmpPath);
-        return { status: 'duplicate', assetId: existing.id };
-      }
-      const source: MediaSource = { path: file.path };
-      work = [Promise.resolve(written), readMetadata(source, type, metaOpts), this.previews(source, type)];
     }
+    const written = await store.writeTemp(keyring, createReadStream(file.path));
+    const existing = storedItem(db, file.ownerId, written.sealed.plainSha256);
+    if (existing) {
+      await store.discard(written.tmpPath);
+      return { status: 'duplicate', assetId: existing.id };
+    }
+    return this.keep({ arrival: file, type, stat, written: Promise.resolve(written), source: { path: file.path } });
+  }
 
+  /**
+   * An original already sealed into tmp/ as it arrived (an upload), so its plaintext never touched the data disk.
+   * Media work reads it decrypted: in memory when small, from the scratch dir when a large photo, and through a
+   * decrypting loopback URL when a video. The temp blob is always committed or discarded.
+   */
+  async ingestSealed(item: SealedToIngest): Promise<IngestOutcome> {
+    const { db, store, keyring } = this.deps;
+    const { tmpPath, sealed } = item;
+    try {
+      if (sealed.plainSize === 0) throw new UserError(`${item.originalName} is empty (0 bytes): there is nothing to keep`, 'empty-file');
+      const existing = storedItem(db, item.ownerId, sealed.plainSha256);
+      if (existing) {
+        await store.discard(tmpPath);
+        return { status: 'duplicate', assetId: existing.id };
+      }
+      const blob = await openBlob(tmpPath, keyring);
+      let type: FileType;
+      try {
+        type = await detectType(await readHead(blob, SNIFF_BYTES));
+      } catch (err) {
+        await blob.close();
+        throw err;
+      }
+      const stat = { size: sealed.plainSize, mtime: item.fileMtime ?? new Date() };
+      const inHand = (source: MediaSource): InHand => ({ arrival: item, type, stat, written: Promise.resolve({ tmpPath, sealed }), source });
+      if (type.kind === 'video') {
+        const lent = await serveBlob(blob);
+        try {
+          return await this.keep(inHand({ url: lent.url }));
+        } finally {
+          await lent.close();
+        }
+      }
+      if (sealed.plainSize <= ingestLimits.inMemoryBytes) {
+        const buffer = await blob.readAll().finally(() => blob.close());
+        try {
+          return await this.keep(inHand({ buffer }));
+        } finally {
+          release(buffer);
+        }
+      }
+      await blob.close();
+      return await withScratch(async (scratch) => {
+        const file = path.join(await scratch(), `original.${type.ext}`);
+        await decryptFile(tmpPath, keyring, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+        return this.keep(inHand({ path: file }));
+      });
+    } catch (err) {
+      // Gone already when it was committed (renamed into blobs/) or undone with the rest.
+      await store.discard(tmpPath);
+      throw err;
+    }
+  }
+
+  /** Everything after the bytes are in hand: metadata, previews and the video probe beside the sealing, then the commit. */
+  private async keep({ arrival, type, stat, written, source }: InHand): Promise<IngestOutcome> {
+    const { store, keyring } = this.deps;
+    const metadata = readMetadata(source, type, { fileMtime: stat.mtime, sidecarPath: arrival.sidecarPath });
     // Never rejects: an unreadable video gets a row that says why.
-    const video = type.kind === 'video' ? probeForRecord(file.path) : undefined;
+    const video = type.kind === 'video' ? withScratch(async (scratch) => probeForRecord(await sourcePath(source, scratch, type.ext))) : undefined;
     const staged: Staged[] = [];
     try {
-      const [written, meta, result] = await settleAll(work, (w) => store.discard(w.tmpPath));
-      staged.push({ ...written, kind: 'original' });
-      const clues = await this.motion.clues(file, type, meta, buffer ? { buffer } : { path: file.path });
+      const [original, meta, result] = await settleAll([written, metadata, this.previews(source, type)], (w) => store.discard(w.tmpPath));
+      staged.push({ ...original, kind: 'original' });
+      const clues = await this.motion.clues(arrival, type, meta, source);
       if ('previews' in result) {
         const derived = await Promise.allSettled([store.writeTemp(keyring, result.previews.thumb), store.writeTemp(keyring, result.previews.preview)]);
         for (const [i, d] of derived.entries()) if (d.status === 'fulfilled') staged.push({ ...d.value, kind: i === 0 ? 'thumb' : 'preview' });
         const failed = derived.find((d) => d.status === 'rejected');
         if (failed) throw failed.reason;
       }
-      return await this.commit(file, type, stat, meta, result, staged, clues, await video);
+      return await this.commit(arrival, type, stat, meta, result, staged, clues, await video);
     } catch (err) {
       await Promise.all(staged.map((s) => store.discard(s.tmpPath)));
       throw err;
     } finally {
-      // Every reader of the file's bytes has settled by now.
-      if (buffer) release(buffer);
+      // Nothing may still read the source once the caller frees it.
+      await video;
     }
   }
 
@@ -154,7 +239,7 @@ export class IngestService {
   }
 
   private async commit(
-    file: FileToIngest,
+    file: Arrival,
     type: FileType,
     stat: { size: number; mtime: Date },
     meta: MediaMetadata,

@@ -54,7 +54,7 @@ export class MotionService {
     const still = STILL_MIMES.has(type.mime) || isHeif(type);
     const half = still ? 'still' : type.mime === 'video/quicktime' ? 'video' : undefined;
     if (!half) return {};
-    if (still) {
+    if (still && !('url' in source)) {
       const embedded = await findEmbeddedVideo(source).catch((err: unknown) => {
         this.deps.log.warn({ err, file: file.originalName }, 'could not look for a motion photo video');
         return undefined;
@@ -90,7 +90,10 @@ export class MotionService {
     return video ? foldVideoIntoStill(tx, video.id, id) : [];
   }
 
-  /** The actor's item's motion (404 when it has none or is not theirs, 410 in the trash). */
+  /**
+   * The actor's item's motion (404 when it has none or is not theirs, 410 in the trash): its web copy once
+   * made, else the MOV or embedded video itself; a download is always the part as it was taken.
+   */
   motion(actor: Actor | undefined, id: number, opts: { download?: boolean } = {}): MotionFile {
     authorize(actor, { do: 'browse' });
     const asset = findDownloadAsset(this.deps.db, id);
@@ -98,7 +101,10 @@ export class MotionService {
     authorize(actor, { do: 'read-item', ownerId: asset.ownerId });
     if (asset.trashedAt) throw new DownloadError(410, `${asset.originalName} is in the trash. Restore it first to play it.`);
     const motion = findMotion(this.deps.db, id);
-    if (!motion || !PLAYABLE.has(motion.mime)) throw new DownloadError(404, `${asset.originalName} has no motion to play.`);
+    if (!motion) throw new DownloadError(404, `${asset.originalName} has no motion to play.`);
+    const webCopy = !opts.download && motion.transcodeState === 'done' ? motion.transcodeBlobId : null;
+    if (webCopy) return { etag: `"${webCopy}"`, contentType: 'video/mp4', name: `${baseName(asset.originalName)}.mp4`, open: () => openBlobBody(this.deps, webCopy) };
+    if (!PLAYABLE.has(motion.mime)) throw new DownloadError(404, `${asset.originalName} has no motion to play.`);
     const contentType = opts.download ? motion.mime : 'video/mp4';
     if (motion.source === 'live' && motion.blobId) {
       const blobId = motion.blobId;

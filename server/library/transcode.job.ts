@@ -1,14 +1,14 @@
 import type { JobHandler } from '../jobs/handler.js';
-import type { TranscodeService } from './transcode.service.js';
+import type { TranscodePayload, TranscodeService } from './transcode.service.js';
 
 /**
  * The 'transcode' job: one web copy at a time (ffmpeg takes every core it is given). Cancelling kills
- * ffmpeg and leaves the video waiting; after a restart the job starts over from the beginning.
+ * ffmpeg and leaves the video or motion part waiting; after a restart the job starts over from the beginning.
  */
-export function transcodeJob(transcodes: TranscodeService): JobHandler<{ assetId: number }> {
+export function transcodeJob(transcodes: TranscodeService): JobHandler<TranscodePayload> {
   return {
     concurrency: 1,
-    run: ({ payload, signal, progress }) => transcodes.transcode(payload.assetId, { signal, progress }),
+    run: ({ payload, signal, progress }) => transcodes.transcode({ assetId: payload.assetId, part: payload.part ?? 'video' }, { signal, progress }),
   };
 }
 

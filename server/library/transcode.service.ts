@@ -13,6 +13,7 @@ import type { BlobStore } from '../vault/blob-store.js';
 import { serveBlob } from '../vault/blob-url.js';
 import { blobRow, insertBlobs, stageBlobs, unstageBlobs } from '../vault/blobs.repo.js';
 import type { Keyring } from '../vault/keyring.js';
+import { findMotion } from './motion.repo.js';
 import {
   clearUnplayable,
   findTranscodeSource,
@@ -20,17 +21,26 @@ import {
   flagUnplayable,
   insertVideo,
   pendingTranscodes,
-  updateVideo,
+  updateTranscode,
   videosWithoutProbe,
   type NewAssetVideo,
+  type TranscodeChanges,
+  type TranscodePart,
+  type TranscodeTarget,
 } from './transcode.repo.js';
 
 export const TRANSCODE_JOB = 'transcode';
 export const VIDEO_BACKFILL_JOB = 'video-backfill';
 
-/** One transcode per video may be queued or running at a time. */
-export function transcodeKey(assetId: number): string {
-  return `transcode:${assetId}`;
+/** One transcode per video or motion part may be queued or running at a time. */
+export function transcodeKey(assetId: number, part: TranscodePart = 'video'): string {
+  return part === 'video' ? `transcode:${assetId}` : `transcode:${assetId}:motion`;
+}
+
+/** The job's payload; without a part it is the item's video (as queued before motion parts had copies). */
+export interface TranscodePayload {
+  assetId: number;
+  part?: TranscodePart;
 }
 
 export type VideoValues = Omit<NewAssetVideo, 'assetId'>;
@@ -71,33 +81,44 @@ interface RunOptions {
 }
 
 /**
- * Web copies of videos a browser cannot play as they are. The original is only ever read, through a
- * decrypting loopback URL; the copy is made in the scratch dir and sealed into the vault as a 'transcode'
- * blob. A failure is recorded on the video (ffmpeg's own words) and flagged on the item for its owner.
+ * Web copies of videos, and of the motion of Live Photos and motion photos, that a browser cannot play as
+ * they are. The original is only ever read, through a decrypting loopback URL (an embedded motion video as
+ * its window of the photo); the copy is made in the scratch dir and sealed into the vault as a 'transcode'
+ * blob. A failure is recorded on the video or motion part (ffmpeg's own words); a video's is also flagged
+ * on the item for its owner, while a photo whose motion could not be copied goes on sending it as taken.
  */
 export class TranscodeService {
   constructor(private readonly deps: TranscodeDeps) {}
 
-  /** Queues the web copy of a video (once: a queued or running one is not doubled). */
-  queue(assetId: number): void {
-    this.deps.queue.enqueue({ kind: TRANSCODE_JOB, payload: { assetId }, dedupeKey: transcodeKey(assetId), maxAttempts: 3 });
+  /** Queues the web copy of a video or motion part (once: a queued or running one is not doubled). */
+  queue(assetId: number, part: TranscodePart = 'video'): void {
+    const payload: TranscodePayload = part === 'video' ? { assetId } : { assetId, part };
+    this.deps.queue.enqueue({ kind: TRANSCODE_JOB, payload, dedupeKey: transcodeKey(assetId, part), maxAttempts: 3 });
   }
 
-  async transcode(assetId: number, opts: RunOptions): Promise<void> {
+  /** After an item is stored: its video's web copy when it needs one, and a look at its motion part. */
+  stored(item: { assetId: number; needsTranscode: boolean }): void {
+    if (item.needsTranscode) this.queue(item.assetId);
+    if (findMotion(this.deps.db, item.assetId)?.transcodeState === 'pending') this.queue(item.assetId, 'motion');
+  }
+
+  /** Makes the web copy; a motion part is probed first, and needs nothing more when a browser plays it. */
+  async transcode(target: TranscodeTarget, opts: RunOptions): Promise<void> {
     const { db, store, keyring, settings } = this.deps;
-    const row = findVideo(db, assetId);
-    const asset = findTranscodeSource(db, assetId);
-    // Deleted meanwhile, already made, or not needed: a re-queued job has nothing left to do.
-    if (!row || !asset || (row.transcodeState !== 'pending' && row.transcodeState !== 'failed')) return;
-    const lent = await serveBlob(await store.open(asset.originalBlobId, keyring));
+    const source = findTranscodeSource(db, target);
+    // Deleted or folded into a Live Photo meanwhile, already made, or not needed: nothing left to do.
+    if (!source || (source.state !== 'pending' && source.state !== 'failed')) return;
+    const lent = await serveBlob(await store.open(source.blobId, keyring), source.window);
     try {
       const probe = await probeVideo(lent.url);
+      if (target.part === 'motion') {
+        const playable = isBrowserPlayable(probe);
+        updateTranscode(db, target, playable ? { playable, transcodeState: null, transcodeError: null } : { playable });
+        if (playable) return;
+      }
       if (probe.durationS !== null && probe.durationS > settings.maxSeconds) {
         const reason = `it is ${length(probe.durationS)} long, over the ${length(settings.maxSeconds)} limit for web copies (HEIRLOOM_TRANSCODE_MAX_HOURS); download the original to watch it`;
-        db.transaction((tx) => {
-          updateVideo(tx, assetId, { transcodeState: 'skipped', transcodeError: reason });
-          flagUnplayable(tx, assetId, `No copy that plays in the browser: ${reason}.`);
-        });
+        this.record(target, { transcodeState: 'skipped', transcodeError: reason }, `No copy that plays in the browser: ${reason}.`);
         return;
       }
       await withScratch(async (scratch) => {
@@ -108,26 +129,34 @@ export class TranscodeService {
           signal: opts.signal,
           onProgress: (p) => opts.progress({ done: Math.floor(p.doneS), total: p.totalS ? Math.ceil(p.totalS) : undefined, unit: 'seconds', note: progressNote(p.fps, p.etaS) }),
         });
-        await this.seal(assetId, out);
+        await this.seal(target, out);
       });
     } catch (err) {
       if (opts.signal.aborted) throw err;
+      // Its item went (deleted for good, or a MOV folded into its Live Photo): no copy is wanted any more.
+      if (!findTranscodeSource(db, target)) return;
       const known = err instanceof UserError ? err : diskFull(err);
       // Anything else may be retried, and its message is for the admin's job list, not the owner.
       const reason = known ? known.message : 'the server could not finish it (Admin → Jobs says why)';
-      db.transaction((tx) => {
-        updateVideo(tx, assetId, { transcodeState: 'failed', transcodeError: reason });
-        flagUnplayable(tx, assetId, `No copy that plays in the browser could be made: ${reason}.`);
-      });
+      this.record(target, { transcodeState: 'failed', transcodeError: reason }, `No copy that plays in the browser could be made: ${reason}.`);
       throw err;
     } finally {
       await lent.close();
     }
   }
 
+  /** Records why there is no web copy; a video item is also flagged for its owner. */
+  private record(target: TranscodeTarget, changes: TranscodeChanges, flagReason: string): void {
+    this.deps.db.transaction((tx) => {
+      updateTranscode(tx, target, changes);
+      if (target.part === 'video') flagUnplayable(tx, target.assetId, flagReason);
+    });
+  }
+
   /**
-   * Videos stored before probing existed get their asset_video row, and every video still waiting for a
-   * web copy is queued (after a restart, a cancel, a restore or a damaged copy found by the scrub).
+   * Videos stored before probing existed get their asset_video row, and every video or motion part still
+   * waiting for a web copy is queued (after a restart, a cancel, a restore or a damaged copy found by the
+   * scrub; motion parts stored before they had copies are all waiting for a first look).
    */
   async backfill(opts: RunOptions): Promise<{ probed: number; queued: number }> {
     const { db, store, keyring, log } = this.deps;
@@ -149,13 +178,13 @@ export class TranscodeService {
       }
     }
     const pending = pendingTranscodes(db);
-    for (const assetId of pending) this.queue(assetId);
+    for (const { assetId, part } of pending) this.queue(assetId, part);
     if (probed || pending.length) log.info({ probed, queued: pending.length }, 'videos probed and web copies queued');
     return { probed, queued: pending.length };
   }
 
   /** Moves the finished copy into the vault and records it, in the same steps as an upload. */
-  private async seal(assetId: number, file: string): Promise<void> {
+  private async seal(target: TranscodeTarget, file: string): Promise<void> {
     const { db, store, keyring, settings } = this.deps;
     const { tmpPath, sealed } = await store.writeTemp(keyring, createReadStream(file));
     const id = sealed.blobId;
@@ -170,11 +199,11 @@ export class TranscodeService {
       await store.commit(tmpPath, id);
       recorded = db.transaction((tx) => {
         unstageBlobs(tx, [id]);
-        // The video may have been deleted for good while its copy was being made.
-        if (!findVideo(tx, assetId)) return false;
+        // The item may have been deleted for good, or folded into a Live Photo, while its copy was being made.
+        if (!findTranscodeSource(tx, target)) return false;
         insertBlobs(tx, [blobRow(sealed, 'transcode')]);
-        updateVideo(tx, assetId, { transcodeState: 'done', transcodeBlobId: id, transcodeSettings: describeSettings(settings), transcodeError: null });
-        clearUnplayable(tx, assetId);
+        updateTranscode(tx, target, { transcodeState: 'done', transcodeBlobId: id, transcodeSettings: describeSettings(settings), transcodeError: null });
+        if (target.part === 'video') clearUnplayable(tx, target.assetId);
         return true;
       });
     } finally {

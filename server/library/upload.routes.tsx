@@ -14,8 +14,8 @@ import { UploadService, UploadError } from './upload.service.js';
  * "lastModified" and "relativePath"), from the page (session + X-CSRF-Token) or a device (Bearer token of scope
  * upload or full). Answers JSON {status, assetId, message}: 201 imported, 200 duplicate, 4xx/5xx with a message.
  */
-export function uploadRoutes(ctx: Pick<Context, 'ingest' | 'store' | 'log'>) {
-  const uploads = new UploadService({ ingest: ctx.ingest, tmpDir: ctx.store.tmpDir, log: ctx.log });
+export function uploadRoutes(ctx: Pick<Context, 'ingest' | 'store' | 'keyring' | 'log'>) {
+  const uploads = new UploadService({ ingest: ctx.ingest, store: ctx.store, keyring: ctx.keyring, log: ctx.log });
   return new Hono<AppEnv>()
     .get('/upload', (c) => {
       authorize(c.var.actor, { do: 'add-items' });

@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { statfs, unlink, utimes } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import pLimit from 'p-limit';
 import { authorize } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import { diskFull, UserError } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
 import type { Logger } from '../log.js';
+import type { BlobStore } from '../vault/blob-store.js';
+import type { SealedBlob } from '../vault/encrypt.js';
+import type { Keyring } from '../vault/keyring.js';
+import { diskSpace } from './disk-space.js';
 import type { IngestOutcome, IngestService } from './ingest.service.js';
 
 /**
@@ -21,7 +21,7 @@ export const uploadLimits = {
   maxFileBytes: 20 * 1000 ** 3,
   /** Room for the multipart framing and the few small fields around the file. */
   overheadBytes: 64 * 1024,
-  /** Free space the data disk must keep beyond twice the file (a plaintext copy and its encrypted blob). */
+  /** Free space the data disk must keep beyond the file's encrypted blob (its previews, the database, other writers). */
   reserveBytes: 256 * 1024 * 1024,
 };
 
@@ -58,8 +58,8 @@ export interface UploadRequest {
 
 interface Received {
   tmpPath: string;
+  sealed: SealedBlob;
   name: string;
-  bytes: number;
   lastModified?: Date;
   relativePath?: string;
 }
@@ -68,16 +68,16 @@ interface Received {
 const ingestSlots = pLimit(2);
 
 /**
- * One file per request: multipart parsed as it streams (busboy), the file written to a private temp file on the
- * data disk's tmp/ (same file system as the blobs; wiped at boot), then handed to the one ingest pipeline the
- * CLI uses, and the temp file removed whatever happens. A request that breaks off leaves no file and no row.
+ * One file per request: multipart parsed as it streams (busboy), the file hashed and encrypted as it arrives into
+ * a temp blob in the data disk's tmp/ (wiped at boot), so no plaintext ever reaches the disk, then handed to
+ * ingest, which commits or discards that blob. A request that breaks off leaves no file and no row.
  */
 export class UploadService {
   constructor(
     private readonly deps: {
       ingest: IngestService;
-      /** Where the received bytes wait for ingest: ctx.store.tmpDir. */
-      tmpDir: string;
+      store: BlobStore;
+      keyring: Keyring;
       log: Logger;
     },
   ) {}
@@ -100,37 +100,29 @@ export class UploadService {
     if (Number.isFinite(declared) && declared > 0) await this.checkSpace(declared);
 
     const received = await this.receive(req.headers, req.body());
-    try {
-      if (received.lastModified) await utimes(received.tmpPath, received.lastModified, received.lastModified);
-      const outcome = await ingestSlots(() =>
-        this.deps.ingest.ingestFile({ ownerId: actor.user.id, path: received.tmpPath, originalName: received.name, sourcePath: received.relativePath }),
-      ).catch((err: unknown) => {
-        if (!(err instanceof UserError)) throw err;
-        // Ingest names the file it read: here that is our temp file, which means nothing to the person uploading.
-        const message = err.message.replaceAll(received.tmpPath, received.name);
-        throw new UploadError(err.code === 'disk-full' ? 507 : 400, message);
-      });
-      this.deps.log.info({ userId: actor.user.id, assetId: outcome.assetId, status: outcome.status, bytes: received.bytes }, 'upload stored');
-      return describe(outcome, received.name);
-    } finally {
-      await unlink(received.tmpPath).catch(() => {});
-    }
+    const { tmpPath, sealed, name, lastModified, relativePath } = received;
+    const outcome = await ingestSlots(() =>
+      this.deps.ingest.ingestSealed({ ownerId: actor.user.id, tmpPath, sealed, originalName: name, sourcePath: relativePath, fileMtime: lastModified }),
+    ).catch((err: unknown) => {
+      if (!(err instanceof UserError)) throw err;
+      throw new UploadError(err.code === 'disk-full' ? 507 : 400, err.message);
+    });
+    this.deps.log.info({ userId: actor.user.id, assetId: outcome.assetId, status: outcome.status, bytes: sealed.plainSize }, 'upload stored');
+    return describe(outcome, name);
   }
 
-  /** Refuses early, with a clear message, a file the data disk has no room for (it briefly needs about twice its size). */
+  /** Refuses early, with a clear message, a file the data disk has no room for. */
   private async checkSpace(bytes: number): Promise<void> {
-    const fs = await statfs(this.deps.tmpDir).catch(() => undefined);
-    if (!fs) return;
-    const free = fs.bavail * fs.bsize;
-    if (free < bytes * 2 + uploadLimits.reserveBytes) {
+    const free = (await diskSpace(this.deps.store.tmpDir))?.freeBytes;
+    if (free === undefined) return;
+    if (free < bytes + uploadLimits.reserveBytes) {
       throw new UploadError(507, `The server's data disk has ${formatBytes(free)} free, not enough to store this ${formatBytes(bytes)} file. Free some space, then try again.`);
     }
   }
 
-  /** Streams the one file part to tmp/. Resolves only when every byte arrived and was written; otherwise nothing is left behind. */
+  /** Seals the one file part into tmp/ as it streams. Resolves only when every byte arrived and was sealed; otherwise nothing is left behind. */
   private receive(headers: UploadRequest['headers'], body: Readable): Promise<Received> {
-    const { tmpDir } = this.deps;
-    const tmpPath = path.join(tmpDir, `${process.pid}-upload-${randomUUID()}.part`);
+    const { store, keyring } = this.deps;
     return new Promise<Received>((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
@@ -146,7 +138,7 @@ export class UploadService {
         return;
       }
       const fields: Record<string, string> = {};
-      let written: Promise<{ bytes: number; name: string }> | undefined;
+      let written: Promise<{ tmpPath: string; sealed: SealedBlob; name: string }> | undefined;
       let failed = false;
       let done = false;
 
@@ -159,14 +151,13 @@ export class UploadService {
         body.unpipe(bb);
         body.resume();
         bb.removeAllListeners('file');
-        // Ends the file part, if one is open, so its write settles and closes the temp file.
+        // Ends the file part, if one is open, so its sealing settles (a failed one leaves no temp blob).
         bb.destroy();
         const reason = err instanceof UploadError ? err : (diskFull(err) ?? err);
         const settle = () => reject(reason instanceof UserError && reason.code === 'disk-full' ? new UploadError(507, reason.message) : reason);
-        // The temp file goes before the answer, so no caller ever sees a partial file lying about.
-        (written ?? Promise.resolve())
-          .catch(() => {})
-          .finally(() => unlink(tmpPath).catch(() => {}))
+        // A temp blob sealed from a cut-short part goes before the answer, so no caller ever sees it lying about.
+        (written ?? Promise.resolve(undefined))
+          .then((w) => w && store.discard(w.tmpPath), () => {})
           .then(settle, settle);
       };
 
@@ -177,11 +168,8 @@ export class UploadService {
           return;
         }
         const name = cleanName(info.filename);
-        let bytes = 0;
-        stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
         stream.on('limit', () => fail(new UploadError(413, tooLarge())));
-        const out = createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 });
-        written = pipeline(stream, out).then(() => ({ bytes, name }));
+        written = store.writeTemp(keyring, stream).then((w) => ({ ...w, name }));
         written.catch(fail);
       });
       bb.on('field', (name, value, info) => {
@@ -196,11 +184,11 @@ export class UploadService {
         if (failed) return;
         if (!written) return fail(new UploadError(400, 'No file arrived: send it in a field named "file".'));
         written.then(
-          ({ bytes, name }) => {
+          ({ tmpPath, sealed, name }) => {
             if (failed) return;
-            if (bytes === 0) return fail(new UploadError(400, `${name} is empty (0 bytes): there is nothing to keep.`));
+            if (sealed.plainSize === 0) return fail(new UploadError(400, `${name} is empty (0 bytes): there is nothing to keep.`));
             done = true;
-            resolve({ tmpPath, name, bytes, lastModified: parseTime(fields.lastModified), relativePath: cleanRelativePath(fields.relativePath) });
+            resolve({ tmpPath, sealed, name, lastModified: parseTime(fields.lastModified), relativePath: cleanRelativePath(fields.relativePath) });
           },
           () => {},
         );
@@ -234,16 +222,6 @@ function tooLarge(bytes?: number): string {
   return `${size} larger than the ${formatBytes(uploadLimits.maxFileBytes)} a single upload may be. Nothing was stored.`;
 }
 
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 /** A file name as the person named it, minus anything that could not be a name (control characters, folders). */
 export function cleanName(raw: string | undefined): string {

@@ -41,7 +41,8 @@ export type MotionSource = (typeof motionSources)[number];
 /**
  * The moving part of a Live Photo (an iPhone's HEIC/JPEG with its MOV) or a motion photo (Samsung,
  * Pixel: a video inside the JPEG/HEIC). A Live Photo's MOV is an original of its own, kept byte-exact
- * in `blobId`; an embedded video is read in place from the photo's original at offset/length.
+ * in `blobId`; an embedded video is read in place from the photo's original at offset/length. A part no
+ * browser plays as it is (HEVC, 10-bit, HDR) gets a web copy from the transcode job, as videos do.
  */
 export const assetMotion = sqliteTable(
   'asset_motion',
@@ -57,8 +58,15 @@ export const assetMotion = sqliteTable(
     length: integer('length'),
     mime: text('mime').notNull(),
     durationMs: integer('duration_ms'),
+    /** null until the transcode job has probed it. */
+    playable: integer('playable', { mode: 'boolean' }),
+    /** 'pending' until probed and, when not playable, copied; null once known playable. */
+    transcodeState: text('transcode_state', { enum: transcodeStates }).default('pending'),
+    transcodeBlobId: text('transcode_blob_id').references(() => blobs.id),
+    transcodeSettings: text('transcode_settings'),
+    transcodeError: text('transcode_error'),
   },
-  (t) => [index('asset_motion_sha256').on(t.sha256)],
+  (t) => [index('asset_motion_sha256').on(t.sha256), index('asset_motion_transcode_blob').on(t.transcodeBlobId), index('asset_motion_pending').on(t.transcodeState)],
 );
 
 export type AssetVideo = typeof assetVideo.$inferSelect;

@@ -23,8 +23,8 @@ const TOOL_TIMEOUT_MS = 60_000;
 const HANDOVER_JPEG_QUALITY = '95';
 
 export async function decodable(src: MediaSource, type: FileType, scratch: Scratch, previewEdge: number): Promise<Decodable> {
-  const input = 'buffer' in src ? src.buffer : src.path;
   if (type.kind === 'video') return videoPoster(await sourcePath(src, scratch, type.ext), previewEdge);
+  const input = 'buffer' in src ? src.buffer : await sourcePath(src, scratch, type.ext);
   if (isHeif(type)) return (await sharpDecodesHeif(input)) ? { input, orientation: 'exif' } : heifConvert(src, type, scratch);
   if (type.mime === 'image/jxl') return djxl(src, type, scratch);
   if (isRaw(type)) return rawPreview(src, type, scratch);

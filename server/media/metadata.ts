@@ -5,8 +5,13 @@ import { type DateCandidate, parseGpsUtc, resolveCaptureTime } from './capture-t
 import { type FileType, isHeif } from './detect.js';
 import { sourcePath, withScratch } from './scratch.js';
 import { readJxlExif, readTagsWithExiftool, readTagsWithExifr, type Tags } from './tags.js';
+import { probeVideo, type VideoProbe } from './video-probe.js';
+import { videoTags } from './video-tags.js';
 
-export type MediaSource = { path: string } | { buffer: Buffer };
+/** A file's bytes in memory, or a file on local disk. */
+export type FileSource = { path: string } | { buffer: Buffer };
+/** What media work reads: a file's bytes, or a video lent to ffmpeg as a decrypting loopback URL (videos only). */
+export type MediaSource = FileSource | { url: string };
 
 export interface MediaMetadata {
   /** ISO 8601 UTC instant, e.g. '2021-07-04T18:30:00.000Z'. */
@@ -52,12 +57,19 @@ const EXIFR_COMPLETE = new Set(['image/jpeg', 'image/tiff']);
  * whatever could not be read is null, and the capture time falls back to the file's mtime.
  */
 export async function readMetadata(src: MediaSource, type: FileType, opts: { fileMtime: Date; sidecarPath?: string }): Promise<MediaMetadata> {
-  const [tags, sidecar, header] = await Promise.all([
+  const sidecar = opts.sidecarPath ? readTagsWithExiftool(opts.sidecarPath).catch(() => ({})) : undefined;
+  if (type.kind === 'video') {
+    const [probe, sidecarTags] = await Promise.all([readVideoProbe(src, type), sidecar]);
+    const header = probe && { width: probe.width, height: probe.height, orientation: rotationToOrientation(probe.rotation) };
+    return interpret(probe ? videoTags(probe) : {}, sidecarTags, header, type, opts.fileMtime);
+  }
+  if ('url' in src) throw new Error('only a video is read through a URL');
+  const [tags, sidecarTags, header] = await Promise.all([
     type.kind === 'other' ? {} : readTags(src, type),
-    opts.sidecarPath ? readTagsWithExiftool(opts.sidecarPath).catch(() => ({})) : undefined,
+    sidecar,
     SHARP_READABLE.has(type.mime) || isHeif(type) ? readHeader(src) : undefined,
   ]);
-  return interpret(tags, sidecar, header, type, opts.fileMtime);
+  return interpret(tags, sidecarTags, header, type, opts.fileMtime);
 }
 
 /** The XMP sidecar beside a file, as photo managers name it: IMG_1.JPG.xmp (darktable, digiKam) or IMG_1.xmp (Lightroom). */
@@ -75,7 +87,7 @@ export async function findSidecar(filePath: string): Promise<string | undefined>
   return undefined;
 }
 
-async function readTags(src: MediaSource, type: FileType): Promise<Tags> {
+async function readTags(src: FileSource, type: FileType): Promise<Tags> {
   if (EXIFR_READABLE.has(type.mime) || isHeif(type)) {
     // exifr fetches strings containing '://' as URLs; a resolved path has no '//' left.
     const fast = await readTagsWithExifr('buffer' in src ? src.buffer : path.resolve(src.path));
@@ -87,13 +99,18 @@ async function readTags(src: MediaSource, type: FileType): Promise<Tags> {
   return { ...tags, ...exif };
 }
 
+/** A video's container and stream as ffprobe reads them, from the file, its loopback URL, or a scratch copy of a buffer. */
+function readVideoProbe(src: MediaSource, type: FileType): Promise<VideoProbe | undefined> {
+  return withScratch(async (scratch) => probeVideo(await sourcePath(src, scratch, type.ext))).catch(() => undefined);
+}
+
 interface Header {
   width: number;
   height: number;
   orientation: number | null;
 }
 
-async function readHeader(src: MediaSource): Promise<Header | undefined> {
+async function readHeader(src: FileSource): Promise<Header | undefined> {
   try {
     const meta = await sharp('buffer' in src ? src.buffer : src.path).metadata();
     return { width: meta.autoOrient.width, height: meta.autoOrient.height, orientation: meta.orientation ?? null };
@@ -107,10 +124,9 @@ function interpret(tags: Tags, sidecar: Tags | undefined, header: Header | undef
   const override = sidecar ? descriptive(sidecar) : undefined;
   const candidates = [...(sidecar ? xmpDates(sidecar, 'sidecar') : []), ...dateCandidates(tags)];
   const gpsUtc = parseGpsUtc(tags['EXIF:GPSDateStamp'], tags['EXIF:GPSTimeStamp']);
-  const rotation = type.kind === 'video' ? num(tags['Composite:Rotation'], tags['QuickTime:Rotation']) : null;
-  const orientation = rotation !== null ? rotationToOrientation(rotation) : (header?.orientation ?? orientationOf(tags['EXIF:Orientation']));
+  const orientation = header?.orientation ?? orientationOf(tags['EXIF:Orientation']);
   const size = header ?? storedSize(tags, orientation);
-  const seconds = type.kind === 'video' ? num(tags['Composite:Duration'], tags['QuickTime:Duration'], tags['Matroska:Duration']) : null;
+  const seconds = type.kind === 'video' ? num(tags['QuickTime:Duration']) : null;
   return {
     ...resolveCaptureTime(candidates, gpsUtc, fileMtime),
     width: size?.width ?? null,
@@ -160,7 +176,7 @@ function descriptive(t: Tags): Descriptive {
     iso: positive(num(t['EXIF:ISO'], t['XMP:ISO'])),
     focalLength: positive(num(t['EXIF:FocalLength'], t['XMP:FocalLength'])),
     rating: rating !== null && rating >= -1 && rating <= 5 ? rating : null,
-    keywords: keywords(t['XMP:Subject'], t['IPTC:Keywords']),
+    keywords: keywords(t['XMP:Subject'], t['IPTC:Keywords'], t['QuickTime:Keywords']),
     description: caption(t['XMP:Description'], t['IPTC:Caption-Abstract'], t['IPTC:Caption'], t['EXIF:ImageDescription'], t['QuickTime:Description']),
   };
 }

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { detectType, SNIFF_BYTES } from './detect.js';
-import type { MediaSource } from './metadata.js';
+import type { FileSource } from './metadata.js';
 
 /** The video a motion photo carries inside its own file: bytes offset … offset+length−1 of the original. */
 export interface EmbeddedVideo {
@@ -27,7 +27,7 @@ interface Bytes {
  * or the Container:Directory item of semantic MotionPhoto; both counted from the end of the file), else right
  * after Samsung's MotionPhoto_Data marker. Only a span that really holds an MP4 (ftyp first, a moov inside) counts.
  */
-export async function findEmbeddedVideo(src: MediaSource): Promise<EmbeddedVideo | undefined> {
+export async function findEmbeddedVideo(src: FileSource): Promise<EmbeddedVideo | undefined> {
   if ('buffer' in src) return search(bufferBytes(src.buffer));
   const handle = await open(src.path, 'r');
   try {

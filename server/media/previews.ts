@@ -47,8 +47,8 @@ const THUMBHASH_EDGE = 100;
  */
 export async function makePreviews(src: MediaSource, type: FileType): Promise<Previews> {
   if (type.kind === 'other') throw new UserError(`not a photo or video format Heirloom can show (${type.mime})`, 'undecodable');
-  // A stored video lent to ffmpeg as a loopback URL is not a file here (and never empty: ingest refuses those).
-  const bytes = 'buffer' in src ? src.buffer.length : /^https?:\/\//.test(src.path) ? 1 : (await stat(src.path)).size;
+  // A video lent to ffmpeg as a loopback URL is never empty: ingest refuses those.
+  const bytes = 'buffer' in src ? src.buffer.length : 'url' in src ? 1 : (await stat(src.path)).size;
   if (bytes === 0) throw new UserError('file is empty', 'undecodable');
   return withScratch(async (scratch) => render(await decodable(src, type, scratch, PREVIEW_EDGE), type));
 }

@@ -27,9 +27,10 @@ export async function withScratch<T>(fn: (scratch: Scratch) => Promise<T>): Prom
   }
 }
 
-/** A file path for tools that cannot read from memory: the source's own path, or its buffer written to scratch. */
+/** A file path (or, for ffmpeg, a URL) for tools that cannot read from memory: the source's own, or its buffer written to scratch. */
 export async function sourcePath(src: MediaSource, scratch: Scratch, ext: string): Promise<string> {
   if ('path' in src) return src.path;
+  if ('url' in src) return src.url;
   const file = path.join(await scratch(), `source.${ext}`);
   await writeFile(file, src.buffer, { mode: 0o600 });
   return file;

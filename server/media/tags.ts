@@ -49,7 +49,7 @@ export async function readTagsWithExifr(input: Buffer | string): Promise<Tags | 
   return tags;
 }
 
-/** Out-of-process read that knows every format: RAW, video, WebP, GIF, JPEG XL, XMP sidecars. */
+/** Out-of-process read that knows every photo format: RAW, WebP, GIF, JPEG XL, XMP sidecars (videos are read by ffprobe). */
 export async function readTagsWithExiftool(file: string, readArgs = ['-G', '-n', '-fast']): Promise<Tags> {
   const tags: Tags = await exiftool().readRaw(file, { readArgs });
   return tags;

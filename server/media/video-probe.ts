@@ -22,6 +22,8 @@ export interface VideoProbe {
   hdr: boolean;
   /** Bits per second of the whole file. */
   bitRate: number | null;
+  /** The container's metadata (creation time, location, make, Apple keys), names in lower case. */
+  tags: Record<string, string>;
 }
 
 const PROBE_TIMEOUT_MS = 30_000;
@@ -45,11 +47,12 @@ interface ProbeOutput {
     side_data_list?: { rotation?: number }[];
     tags?: { rotate?: string };
   }[];
-  format?: { format_name?: string; duration?: string; bit_rate?: string };
+  format?: { format_name?: string; duration?: string; bit_rate?: string; tags?: Record<string, string> };
 }
 
 const ENTRIES = [
   'format=format_name,duration,bit_rate',
+  'format_tags',
   'stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,pix_fmt,bits_per_raw_sample,avg_frame_rate,color_transfer',
   'stream_disposition=attached_pic',
   'stream_tags=rotate',
@@ -88,6 +91,7 @@ export async function probeVideo(input: string): Promise<VideoProbe> {
     rotation,
     hdr: video.color_transfer === 'smpte2084' || video.color_transfer === 'arib-std-b67',
     bitRate: Number.isFinite(bitRate) && bitRate > 0 ? Math.round(bitRate) : null,
+    tags: Object.fromEntries(Object.entries(out.format?.tags ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)])),
   };
 }
 

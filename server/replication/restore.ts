@@ -33,7 +33,7 @@ export interface RestoreResult {
   toRegenerate: string[];
   /** Originals the target did not hold or held damaged: the restore is incomplete without them. */
   missingOriginals: string[];
-  /** Web copies of videos the target did not hold: forgotten, and made again once the server runs. */
+  /** Web copies of videos and motion parts the target did not hold: forgotten, and made again once the server runs. */
   transcodesDropped: number;
 }
 

@@ -5,8 +5,9 @@ import { assetMetadata, assets, type AssetKind } from '../library/assets.table.j
 import { gridColumns, type GridItem } from '../library/organise.repo.js';
 
 /**
- * The FTS5 table of migrations/0005_search.sql, as drizzle needs it to join and match. Declared here,
- * outside the schema, because drizzle-kit cannot create virtual tables: the migration owns it.
+ * The FTS5 table of migrations/0005_search.sql, remade with a place column by 0008_places.sql, as drizzle
+ * needs it to join and match. Declared here, outside the schema, because drizzle-kit cannot create
+ * virtual tables: the migrations own it.
  */
 const assetSearch = sqliteTable('asset_search', {
   rowid: integer('rowid'),
@@ -14,10 +15,11 @@ const assetSearch = sqliteTable('asset_search', {
   description: text('description'),
   keywords: text('keywords'),
   camera: text('camera'),
+  place: text('place'),
 });
 
 /** Column weights for bm25, in the table's column order: a hit in the file name counts most. */
-const WEIGHTS = sql.raw('10.0, 4.0, 4.0, 2.0');
+const WEIGHTS = sql.raw('10.0, 4.0, 4.0, 2.0, 3.0');
 
 /** "Make Model" as people name a camera, without the make twice when the model repeats it ("Canon Canon EOS R6"). */
 export const cameraName = sql<string>`CASE WHEN ${assetMetadata.model} IS NULL THEN trim(coalesce(${assetMetadata.make}, '')) WHEN ${assetMetadata.make} IS NULL OR ${assetMetadata.model} LIKE ${assetMetadata.make} || '%' THEN trim(${assetMetadata.model}) ELSE trim(${assetMetadata.make} || ' ' || ${assetMetadata.model}) END`;

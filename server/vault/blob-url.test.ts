@@ -53,6 +53,23 @@ describe('serveBlob', () => {
     expect((await fetch(lent.url)).status).toBe(404);
   });
 
+  it('lends a window of a blob as a file of its own', async () => {
+    const plain = randomBytes(3 * CHUNK_SIZE + 99);
+    const [offset, length] = [CHUNK_SIZE - 7, CHUNK_SIZE + 500];
+    const part = plain.subarray(offset, offset + length);
+    const lent = await serveBlob(await openBlob(await sealed(plain), keyring), { offset, length });
+    try {
+      expect(Buffer.from(await (await fetch(lent.url)).arrayBuffer()).equals(part)).toBe(true);
+      const tail = await fetch(lent.url, { headers: { range: 'bytes=-20' } });
+      expect(tail.headers.get('content-range')).toBe(`bytes ${length - 20}-${length - 1}/${length}`);
+      expect(Buffer.from(await tail.arrayBuffer()).equals(part.subarray(length - 20))).toBe(true);
+      expect((await fetch(lent.url, { headers: { range: `bytes=${length}-` } })).status).toBe(416);
+    } finally {
+      await lent.close();
+    }
+    await expect(serveBlob(await openBlob(await sealed(plain), keyring), { offset: plain.length - 10, length: 11 })).rejects.toThrow(/outside/);
+  });
+
   it('refuses a guessed token and any method but GET and HEAD', async () => {
     const lent = await serveBlob(await openBlob(await sealed(randomBytes(10)), keyring));
     try {

@@ -75,6 +75,15 @@ describe('range reads', () => {
     await blob.close();
   });
 
+  it('reads a blob many reads long, whole and in a range that starts and ends mid-chunk', async () => {
+    const long = randomBytes(50 * C + 777);
+    const blob = await openBlob(await fileWith(encryptBuffer(keyring, long).bytes), keyring);
+    expect((await blob.readAll()).equals(long)).toBe(true);
+    expect((await drain(blob.createReadStream())).data.equals(long)).toBe(true);
+    expect((await drain(blob.createReadStream({ start: 3 * C + 5, end: 45 * C + 9 }))).data.equals(long.subarray(3 * C + 5, 45 * C + 10))).toBe(true);
+    await blob.close();
+  });
+
   it('verifies the lone empty chunk of an empty blob', async () => {
     const { bytes } = encryptBuffer(keyring, Buffer.alloc(0));
     const blob = await openBlob(await fileWith(bytes), keyring);

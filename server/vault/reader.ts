@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError } from '../errors.js';
-import type { SealedBlob } from './encrypt.js';
+import { release, type SealedBlob } from './encrypt.js';
 import { CHUNK_SIZE, chunkCount, chunkNonce, decodeHeader, HEADER_SIZE, plainSizeFor, TAG_SIZE, type BlobHeader } from './format.js';
 import type { Keyring } from './keyring.js';
 
@@ -41,6 +41,14 @@ async function openBlobFile(path: string, keyring: Keyring): Promise<BlobFile> {
   }
 }
 
+/** The first `bytes` of plaintext (fewer when the blob is shorter), e.g. to tell its type. */
+export async function readHead(blob: OpenBlob, bytes: number): Promise<Buffer> {
+  if (blob.plainSize === 0) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  for await (const chunk of blob.createReadStream({ start: 0, end: Math.min(bytes, blob.plainSize) - 1 })) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /**
  * Decrypts a whole blob into `out` and ends it. Every chunk written was verified first, but a
  * failure at chunk k leaves chunks before it in `out`: discard the output when this throws.
@@ -49,8 +57,12 @@ export async function decryptFile(path: string, keyring: Keyring, out: Writable)
   const blob = await openBlobFile(path, keyring);
   try {
     const hash = createHash('sha256');
-    const source = Readable.from(blob.plaintext(0, blob.plainSize - 1, (chunk) => hash.update(chunk)), { objectMode: false });
-    await pipeline(source, out);
+    await pipeline(async function* () {
+      for await (const part of blob.plaintext(0, blob.plainSize - 1)) {
+        hash.update(part);
+        yield part;
+      }
+    }, out);
     const { blobId, keyVersion } = blob.header;
     return { blobId, keyVersion, plainSize: blob.plainSize, plainSha256: hash.digest('hex') };
   } finally {
@@ -82,7 +94,10 @@ class BlobFile implements OpenBlob {
   async readAll(): Promise<Buffer> {
     const all = Buffer.allocUnsafe(this.plainSize);
     let at = 0;
-    for await (const part of this.plaintext(0, this.plainSize - 1)) at += part.copy(all, at);
+    for await (const part of this.plaintext(0, this.plainSize - 1)) {
+      at += part.copy(all, at);
+      release(part);
+    }
     return all;
   }
 
@@ -92,47 +107,55 @@ class BlobFile implements OpenBlob {
 
   /**
    * Verified plaintext of bytes start..end (inclusive; end = start - 1 reads nothing but still
-   * verifies chunk 0, which is how an empty blob is checked). Reads the next batch while
-   * decrypting this one.
+   * verifies chunk 0, which is how an empty blob is checked), a Buffer per chunk that is the
+   * caller's alone. A range that needs several reads starts with a one-chunk read, so a seek answers
+   * fast; each read after it is prefetched while the one before decrypts.
    */
-  async *plaintext(start: number, end: number, onChunk?: (plain: Buffer) => void): AsyncGenerator<Buffer> {
+  async *plaintext(start: number, end: number): AsyncGenerator<Buffer> {
     const first = Math.floor(start / CHUNK_SIZE);
     const last = Math.max(first, Math.floor(end / CHUNK_SIZE));
-    let next: Promise<Buffer> | undefined = this.readChunks(first, Math.min(last, first + READ_BATCH_CHUNKS - 1));
-    for (let batchStart = first; next; batchStart += READ_BATCH_CHUNKS) {
+    // Two ciphertext buffers, reused: one is read into while the other decrypts.
+    const room = Math.min(READ_BATCH_CHUNKS * STRIDE, (last - first) * STRIDE + this.cipherChunkSize(last));
+    const sealed: Buffer[] = [];
+    const read = (from: number, to: number, n: number) => this.readChunks(from, to, (sealed[n % 2] ??= Buffer.allocUnsafeSlow(room)));
+    const firstLast = last - first < READ_BATCH_CHUNKS ? last : first;
+    let next: Promise<Buffer> | undefined = read(first, firstLast, 0);
+    for (let batchFirst = first, batchLast = firstLast, n = 1; next; n++) {
       const batch = await next;
-      const nextStart = batchStart + READ_BATCH_CHUNKS;
-      next = nextStart <= last ? this.readChunks(nextStart, Math.min(last, nextStart + READ_BATCH_CHUNKS - 1)) : undefined;
+      const nextFirst = batchLast + 1;
+      const nextLast = Math.min(last, nextFirst + READ_BATCH_CHUNKS - 1);
+      next = nextFirst <= last ? read(nextFirst, nextLast, n) : undefined;
       // A rejected prefetch must not go unhandled while this batch is still being consumed.
       next?.catch(() => {});
-      for (let i = batchStart, off = 0; off < batch.length; i++) {
+      for (let i = batchFirst, off = 0; i <= batchLast; i++) {
         const size = this.cipherChunkSize(i);
         const plain = this.openChunk(i, batch.subarray(off, off + size));
         off += size;
-        onChunk?.(plain);
         const from = Math.max(start - i * CHUNK_SIZE, 0);
         const to = Math.min(end + 1 - i * CHUNK_SIZE, plain.length);
         if (to > from) yield from === 0 && to === plain.length ? plain : plain.subarray(from, to);
       }
+      [batchFirst, batchLast] = [nextFirst, nextLast];
     }
+    // Only reached when no read is in flight.
+    for (const buffer of sealed) release(buffer);
   }
 
   private cipherChunkSize(i: number): number {
     return i < this.chunks - 1 ? STRIDE : this.plainSize - (this.chunks - 1) * CHUNK_SIZE + TAG_SIZE;
   }
 
-  /** Chunks first..last (inclusive) with one read. */
-  private async readChunks(first: number, last: number): Promise<Buffer> {
+  /** Chunks first..last (inclusive) with one read into the start of `buf`; returns that part of it. */
+  private async readChunks(first: number, last: number, buf: Buffer): Promise<Buffer> {
     const position = HEADER_SIZE + first * STRIDE;
     const length = (last - first) * STRIDE + this.cipherChunkSize(last);
-    const buf = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await this.handle.read(buf, got, length - got, position + got);
       if (bytesRead === 0) throw new IntegrityError(`blob ${this.header.blobId} ended early: it shrank while being read`);
       got += bytesRead;
     }
-    return buf;
+    return buf.subarray(0, length);
   }
 
   private openChunk(i: number, sealed: Buffer): Buffer {

@@ -1,8 +1,10 @@
 import type { TwoFactorStatus } from '../../server/account/two-factor.service.js';
+import type { Usage } from '../../server/library/usage.service.js';
 import type { Role } from '../../server/users/roles.js';
 import { MIN_PASSWORD_LENGTH } from '../../server/users/passwords.js';
 import type { User } from '../../server/users/users.table.js';
 import { CsrfField, Field, Notice } from '../components/form.js';
+import { amountText, UsageFacts } from '../components/usage.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 
@@ -12,8 +14,8 @@ const roleNames: Record<Role, string> = {
   viewer: 'Viewer (can look at what is shared, not change it)',
 };
 
-export function AccountPage(props: { page: PageContext; user: User; twoFactor: TwoFactorStatus; error?: string; notice?: string }) {
-  const { user, twoFactor } = props;
+export function AccountPage(props: { page: PageContext; user: User; twoFactor: TwoFactorStatus; usage: Usage; error?: string; notice?: string }) {
+  const { user, twoFactor, usage } = props;
   return (
     <Layout title="Your account" page={props.page} narrow>
       <h1>Your account</h1>
@@ -37,6 +39,14 @@ export function AccountPage(props: { page: PageContext; user: User; twoFactor: T
             <a href="/account/devices">Devices and API tokens</a>
           </li>
         </ul>
+      </section>
+      <section class="card" aria-labelledby="storage">
+        <h2 id="storage">Your storage</h2>
+        <UsageFacts usage={usage} />
+        <p class="muted">
+          A Live Photo counts as one photo; its short video counts towards videos. Items in the trash count until they are deleted for good
+          {usage.trashed.items > 0 ? <span data-testid="usage-trashed"> (now {amountText(usage.trashed)})</span> : null}.
+        </p>
       </section>
       <form method="post" action="/account/password" class="card" aria-labelledby="pw">
         <h2 id="pw">Change your password</h2>

@@ -4,7 +4,8 @@ import { CsrfField, Notice } from '../components/form.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { AdminHeading, When } from './admin.js';
-import { formatBytes, formatDuration } from './admin-jobs.js';
+import { formatDuration } from './admin-jobs.js';
+import { formatBytes } from '../../server/format-bytes.js';
 
 export type OpenProblem = IntegrityProblem & { itemName: string | null };
 

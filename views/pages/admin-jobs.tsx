@@ -1,4 +1,5 @@
 import type { Job } from '../../server/jobs/jobs.table.js';
+import { formatBytes } from '../../server/format-bytes.js';
 import { CsrfField, Notice } from '../components/form.js';
 import { formatDuration as videoClock } from '../components/timeline.js';
 import { Layout } from '../layout.js';
@@ -12,6 +13,7 @@ const KIND_LABELS: Record<string, string> = {
   'session-cleanup': 'Sign-in cleanup',
   transcode: 'Web copy of a video',
   'video-backfill': 'Reading videos stored before web copies',
+  places: 'Naming where photos were taken',
 };
 
 export const jobLabel = (kind: string) => KIND_LABELS[kind] ?? kind;
@@ -26,18 +28,6 @@ const STATE_LABELS: Record<Job['state'], string> = {
 
 export const jobStateLabel = (state: Job['state']) => STATE_LABELS[state];
 
-/** 1.5 GB, 320 MB, 12 kB: decimal units, as disks are sold. */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = n;
-  let unit = -1;
-  do {
-    value /= 1000;
-    unit++;
-  } while (value >= 1000 && unit < units.length - 1);
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
 
 /** 45 s, 12 min 5 s, 3 h 20 min. */
 export function formatDuration(ms: number): string {
@@ -67,7 +57,10 @@ function parseJson<T>(text: string | null): T | undefined {
 
 /** What a job was asked to do, where the payload says something a person cares about. */
 function jobDetail(job: Job): string | undefined {
-  if (job.kind === 'transcode') return `item ${parseJson<{ assetId?: number }>(job.payload)?.assetId ?? '?'}`;
+  if (job.kind === 'transcode') {
+    const p = parseJson<{ assetId?: number; part?: string }>(job.payload);
+    return `item ${p?.assetId ?? '?'}${p?.part === 'motion' ? ' (its motion)' : ''}`;
+  }
   if (job.kind !== 'scrub') return undefined;
   const p = parseJson<{ level?: string; scope?: string; trigger?: string }>(job.payload);
   if (!p) return undefined;

@@ -3,7 +3,7 @@ import { CsrfField, Field, Notice } from '../components/form.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { AdminHeading, When } from './admin.js';
-import { formatBytes } from './admin-jobs.js';
+import { formatBytes } from '../../server/format-bytes.js';
 
 /** What the page shows of a target: never its credentials. */
 export interface TargetView {

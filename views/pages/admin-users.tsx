@@ -1,9 +1,12 @@
 import type { OpenInvite } from '../../server/admin/invites.repo.js';
 import { INVITE_DAYS, MAX_NOTE_LENGTH, type InviteForm } from '../../server/admin/invites.service.js';
+import { formatBytes } from '../../server/format-bytes.js';
+import type { ServerUsage, Usage } from '../../server/library/usage.service.js';
 import { roles } from '../../server/users/roles.js';
 import type { User } from '../../server/users/users.table.js';
 import type { Invite } from '../../server/users/invites.table.js';
 import { CsrfField, Field, Notice } from '../components/form.js';
+import { amountText } from '../components/usage.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { AdminHeading, When } from './admin.js';
@@ -12,6 +15,7 @@ export interface AdminUsersProps {
   page: PageContext;
   users: User[];
   invites: OpenInvite[];
+  storage: ServerUsage;
   /** A link just created: shown this once, never again. */
   created?: { link: string; invite: Invite };
   form?: InviteForm;
@@ -28,6 +32,8 @@ export function AdminUsersPage(props: AdminUsersProps) {
       {props.created ? <CreatedInvite {...props.created} /> : null}
       <h2>Accounts</h2>
       <UserTable users={props.users} page={page} />
+      <h2>Storage</h2>
+      <StorageTable storage={props.storage} />
       <h2>Open invites</h2>
       <InviteTable invites={props.invites} page={page} />
       <h2>Invite someone</h2>
@@ -87,6 +93,57 @@ function UserTable(props: { users: User[]; page: PageContext }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+function StorageTable(props: { storage: ServerUsage }) {
+  const { people, total, disk } = props.storage;
+  return (
+    <>
+      <table class="list" data-testid="storage">
+        <thead>
+          <tr>
+            <th>User name</th>
+            <th>Photos</th>
+            <th>Videos</th>
+            <th>Other files</th>
+            <th>Previews and web copies</th>
+            <th>In all</th>
+            <th>Of which in the trash</th>
+          </tr>
+        </thead>
+        <tbody>
+          {people.map((p) => (
+            <StorageRow name={p.user.username} usage={p.usage} />
+          ))}
+        </tbody>
+        <tfoot>
+          <StorageRow name="Everyone" usage={total} />
+        </tfoot>
+      </table>
+      <p class="muted">
+        Photos and videos are the originals as uploaded; a Live Photo counts as one photo and its short video as video. Items in the trash count until
+        they are deleted for good.
+      </p>
+      <p data-testid="disk-free">
+        {disk ? `The data disk has ${formatBytes(disk.freeBytes)} free of ${formatBytes(disk.sizeBytes)}.` : 'The free space of the data disk could not be read.'}
+      </p>
+    </>
+  );
+}
+
+function StorageRow(props: { name: string; usage: Usage }) {
+  const { usage } = props;
+  return (
+    <tr data-user={props.name}>
+      <th scope="row">{props.name}</th>
+      <td>{amountText(usage.photo)}</td>
+      <td>{amountText(usage.video)}</td>
+      <td>{amountText(usage.other)}</td>
+      <td>{formatBytes(usage.derivedBytes)}</td>
+      <td>{formatBytes(usage.totalBytes)}</td>
+      <td>{amountText(usage.trashed)}</td>
+    </tr>
   );
 }
 

@@ -30,7 +30,7 @@ export function SearchResults(props: { page: PageContext; query: SearchQuery; re
       ))}
       <Notice ok={props.notice} />
       {!result.searched ? (
-        <p class="muted search-hint">Type a word from a file name, description, tag or camera, or pick a filter.</p>
+        <p class="muted search-hint">Type a word from a file name, description, tag, camera or place, or pick a filter.</p>
       ) : n === 0 ? (
         <p class="empty search-none" role="status">
           Nothing found. Try fewer or shorter words: each word also matches the start of longer ones.
@@ -87,7 +87,7 @@ export function SearchPage(props: { page: PageContext; query: SearchQuery; resul
           <label for="search-q" class="visually-hidden">
             Search your photos
           </label>
-          <input id="search-q" name="q" type="search" value={query.q} maxlength={200} autocomplete="off" spellcheck={false} placeholder="File names, descriptions, tags, cameras" autofocus />
+          <input id="search-q" name="q" type="search" value={query.q} maxlength={200} autocomplete="off" spellcheck={false} placeholder="File names, descriptions, tags, cameras, places" autofocus />
           <button type="submit" class="primary">
             Search
           </button>

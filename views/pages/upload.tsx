@@ -1,4 +1,4 @@
-import { formatBytes } from '../../server/library/upload.service.js';
+import { formatBytes } from '../../server/format-bytes.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 

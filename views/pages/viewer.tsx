@@ -98,6 +98,7 @@ function facts(asset: ViewerAsset) {
       label: 'Location',
       value: (
         <>
+          {m.place ? `${m.place} · ` : null}
           {`${lat}, ${lon}`}
           {m.altitude != null ? ` · ${Math.round(m.altitude)} m` : null}{' '}
           <a href={`https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`} rel="noopener noreferrer">
