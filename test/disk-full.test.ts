@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.js';
@@ -16,7 +15,7 @@ import { Keyring } from '../server/vault/keyring.js';
 import { makeFixtureDir, makeJpeg, removeFixtureDir } from './fixtures/index.js';
 import { TEST_PASSWORD } from './helpers/context.js';
 import { vaultProblems } from './helpers/invariants.js';
-import { multipart } from './helpers/multipart.js';
+import { multipart, postUpload } from './helpers/multipart.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
@@ -86,20 +85,7 @@ describe('a data disk that fills up during an upload', () => {
       const web = new WebClient(server.url);
       await web.signIn('anna', TEST_PASSWORD);
       // Sent without a length, so only the disk itself can say no, midway.
-      const { body, type } = multipart(randomBytes(4 * 1024 * 1024), 'huge.jpg');
-      const cookie = [...web.cookies].map(([k, val]) => `${k}=${val}`).join('; ');
-      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = httpRequest(new URL('/upload', server.url), { method: 'POST', headers: { 'content-type': type, 'x-csrf-token': web.csrf, cookie, 'transfer-encoding': 'chunked' } });
-        req.on('response', (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
-        req.on('error', reject);
-        for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
-        req.end();
-      });
+      const answer = await postUpload(web, server.url, multipart(randomBytes(4 * 1024 * 1024), 'huge.jpg'));
       expect(answer.status).toBe(507);
       expect((JSON.parse(answer.text) as { message: string }).message).toBe('The data disk is full: free some space, then try again. Nothing already stored was touched.');
       expect(await readdir(ctx.store.tmpDir)).toEqual([]);

@@ -15,7 +15,7 @@ import { createUser } from '../server/users/users.service.js';
 import { users } from '../server/users/users.table.js';
 import { makeEmpty, makeFixtureDir, makeJpeg, makeTextAsJpg, makeVideo, removeFixtureDir } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
-import { multipart } from './helpers/multipart.js';
+import { multipart, postUpload } from './helpers/multipart.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
@@ -259,20 +259,7 @@ describe('POST /upload', () => {
     expect(declared.json.message).toMatch(/larger than the 100 KB/);
 
     // Sent without a length (chunked): refused once the count passes the limit.
-    const { body, type } = multipart(await readFile(bigFile));
-    const cookie = [...web.cookies].map(([k, val]) => `${k}=${val}`).join('; ');
-    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest(new URL('/upload', server.url), { method: 'POST', headers: { 'content-type': type, 'x-csrf-token': web.csrf, cookie, 'transfer-encoding': 'chunked' } });
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on('error', reject);
-      for (let at = 0; at < body.length; at += 16 * 1024) req.write(body.subarray(at, at + 16 * 1024));
-      req.end();
-    });
+    const answer = await postUpload(web, server.url, multipart(await readFile(bigFile)), { piece: 16 * 1024 });
     expect(answer.status).toBe(413);
     expect((JSON.parse(answer.text) as Answer).message).toMatch(/^This file is larger than the 100 KB/);
     expect(await waitForCleanTmp()).toEqual([]);

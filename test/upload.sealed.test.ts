@@ -1,6 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -13,7 +12,7 @@ import { createUser } from '../server/users/users.service.js';
 import { closeBlobUrls } from '../server/vault/blob-url.js';
 import { makeFixtureDir, makeJpeg, makeVideo, removeFixtureDir, type VideoOptions } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
-import { multipart } from './helpers/multipart.js';
+import { multipart, postUpload } from './helpers/multipart.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
@@ -92,32 +91,22 @@ function videoWithMarker(video: Buffer, marker: string): Buffer {
  * tmp/, and asserts that no file on the data disk holds the marker then, nor once the upload is stored.
  */
 async function uploadWatched(bytes: Buffer, name: string, marker: string): Promise<number> {
-  const { body, type } = multipart(bytes, name);
-  const cookie = [...web.cookies].map(([k, val]) => `${k}=${val}`).join('; ');
-  const half = Math.floor(body.length / 2);
+  const upload = multipart(bytes, name);
+  const half = Math.floor(upload.body.length / 2);
   let midway: string[] | undefined;
   let sealing: string[] = [];
-  const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpRequest(new URL('/upload', server.url), {
-      method: 'POST',
-      headers: { 'content-type': type, 'content-length': String(body.length), 'x-csrf-token': web.csrf, cookie },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.write(body.subarray(0, half), () => {
-      void (async () => {
-        for (let i = 0; i < 200 && (await sealedBytesInTmp()) < 1024 * 1024; i++) await new Promise((r) => setTimeout(r, 25));
-        expect(await sealedBytesInTmp()).toBeGreaterThanOrEqual(1024 * 1024);
-        midway = await filesHolding(marker);
-        sealing = await readdir(v.ctx.store.tmpDir);
-        req.end(body.subarray(half));
-      })().catch(reject);
-    });
+  // Half the body, then a look at the data dir while the rest is held back.
+  const answer = await postUpload(web, server.url, upload, {
+    write: (req) =>
+      req.write(upload.body.subarray(0, half), () => {
+        void (async () => {
+          for (let i = 0; i < 200 && (await sealedBytesInTmp()) < 1024 * 1024; i++) await new Promise((r) => setTimeout(r, 25));
+          expect(await sealedBytesInTmp()).toBeGreaterThanOrEqual(1024 * 1024);
+          midway = await filesHolding(marker);
+          sealing = await readdir(v.ctx.store.tmpDir);
+          req.end(upload.body.subarray(half));
+        })().catch((err: Error) => req.destroy(err));
+      }),
   });
   expect(midway).toEqual([]);
   expect(answer.status, answer.text).toBe(201);
