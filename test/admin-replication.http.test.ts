@@ -172,7 +172,7 @@ describe('adding a target', () => {
     expect(usb).toContain(d);
     expect(usb).toContain('Directory');
     expect(usb).toContain('Active');
-    expect(usb).toMatch(new RegExp(`data-testid="lag"><span>${lag.items} files, [0-9.]+ (kB|MB) not yet verified`));
+    expect(usb).toMatch(new RegExp(`data-testid="lag"><span>${lag.items} files, [0-9.]+ (KB|MB) not yet verified`));
     expect(usb).toContain('2.5 MB/s');
     expect(usb).toContain('data-testid="last-success"><span class="muted">Never');
     expect(usb).toContain('data-testid="last-error"><span class="muted">None');

@@ -27,7 +27,8 @@ import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
 const TARGET_HEIGHT = 160;
-const STALL_SECONDS = 3;
+// Long enough that a busy machine starting ffmpeg is not taken for a hang.
+const STALL_SECONDS = 10;
 
 let v: TestVault;
 let dir: string;

@@ -79,7 +79,7 @@ describe('the viewer', () => {
     expect(html).toContain('RF 35mm F1.8 MACRO IS STM');
     expect(html).toContain('1/250 s · f/2.8 · ISO 200 · 35 mm');
     expect(html).toContain('1200 × 800 (1.0 MP)');
-    expect(html).toMatch(/<dt>File size<\/dt><dd>\d+(\.\d)? kB<\/dd>/);
+    expect(html).toMatch(/<dt>File size<\/dt><dd>\d+(\.\d)? KB<\/dd>/);
     expect(html).toContain('54.32134, 10.13489');
     expect(html).toContain('href="https://www.openstreetmap.org/?mlat=54.32134&amp;mlon=10.13489#map=16/54.32134/10.13489"');
     expect(html).toContain('<dd>harbour.jpg</dd>');

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { formatBytes } from '../../server/format-bytes.js';
 import type { TimelineNeighbour, ViewerAsset } from '../../server/library/assets.repo.js';
 import type { Playback } from '../../server/library/video.service.js';
 import { CsrfField } from '../components/form.js';
@@ -35,18 +36,6 @@ export function zoneLabel(minutes: number | null): string {
   const sign = minutes < 0 ? '−' : '+';
   const abs = Math.abs(minutes);
   return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
-export function fileSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} bytes`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 function camera(make?: string | null, model?: string | null): string | undefined {
@@ -90,7 +79,7 @@ function facts(asset: ViewerAsset) {
     rows.push({ label: 'Dimensions', value: `${asset.width} × ${asset.height}${mp}` });
   }
   if (asset.durationMs) rows.push({ label: 'Length', value: formatDuration(asset.durationMs) });
-  rows.push({ label: 'File size', value: fileSize(asset.fileSize) });
+  rows.push({ label: 'File size', value: formatBytes(asset.fileSize) });
   if (m?.latitude != null && m.longitude != null) {
     const lat = coordinate(m.latitude);
     const lon = coordinate(m.longitude);
