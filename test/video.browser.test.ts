@@ -130,11 +130,10 @@ describe('a video in the viewer, in Chromium', () => {
     // With the player focused, the arrows are its own (seeking); elsewhere they step through the timeline.
     await video.focus();
     // A listener on window runs after the viewer's own (on document): it sees whether the viewer took the key.
-    const taken = page.evaluate(
-      () => new Promise<boolean>((resolve) => addEventListener('keydown', (e) => resolve(e.defaultPrevented), { once: true })),
-    );
+    // Installed (and awaited) before the key is pressed, so the press cannot outrun it.
+    await page.evaluate(() => addEventListener('keydown', (e) => document.body.setAttribute('data-key-taken', String(e.defaultPrevented)), { once: true }));
     await page.keyboard.press('ArrowRight');
-    expect(await taken).toBe(false);
+    await expect.poll(() => page.evaluate(() => document.body.getAttribute('data-key-taken'))).toBe('false');
     expect(new URL(page.url()).pathname).toBe(`/items/${ids.video}`);
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await Promise.all([page.waitForURL(`${baseUrl}/items/${ids.older}`), page.keyboard.press('ArrowRight')]);
