@@ -1,11 +1,12 @@
-import cliProgress from 'cli-progress';
 import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import { importFolder, scanFolder, type ImportSummary } from '../library/folder-import.js';
 import type { Logger } from '../log.js';
 import { requireUser } from '../users/users.service.js';
-import { say, warn } from './output.js';
 import { formatBytes } from '../format-bytes.js';
+import { onInterrupt } from './interrupt.js';
+import { say, warn } from './output.js';
+import { byteProgressBar } from './progress.js';
 
 export async function importCommand(config: Config, log: Logger, dir: string, opts: { user: string; jobs?: number }): Promise<number> {
   const ctx = await openContext(config, log);
@@ -16,40 +17,23 @@ export async function importCommand(config: Config, log: Logger, dir: string, op
     say(`Found ${scan.files.length} files (${formatBytes(scan.totalBytes)}). Importing for ${owner.username}.`);
 
     let interrupted: string | undefined;
-    const onSignal = () => {
+    const stopListening = onInterrupt(() => {
       interrupted = 'interrupted';
       warn('\nStopping after the files in progress. Run the same command again to continue.');
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-
-    const started = Date.now();
-    const bar = new cliProgress.SingleBar(
-      {
-        format: '{bar} {percentage}% | {value}/{total} files | {done} of {size} | {rate}/s | ETA {eta_formatted}',
-        hideCursor: true,
-        etaBuffer: 50,
-        noTTYOutput: !process.stderr.isTTY,
-        notTTYSchedule: 5000,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    const fields = (bytes: number) => ({
-      done: formatBytes(bytes),
-      size: formatBytes(scan.totalBytes),
-      rate: formatBytes(bytes / Math.max(0.001, (Date.now() - started) / 1000)),
     });
-    bar.start(scan.files.length, 0, fields(0));
+
+    const bar = byteProgressBar('{bar} {percentage}% | {files}/{count} files | {done} of {size} | {rate}/s | ETA {eta_formatted}');
+    const count = scan.files.length;
+    bar.update(0, scan.totalBytes, { files: 0, count });
     const summary = await importFolder(ctx.ingest, scan, {
       ownerId: owner.id,
       concurrency: opts.jobs,
-      onProgress: (p) => bar.update(p.files, fields(p.bytes)),
+      onProgress: (p) => bar.update(p.bytes, scan.totalBytes, { files: p.files, count }),
       shouldStop: () => interrupted,
     });
     bar.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    printSummary(summary, (Date.now() - started) / 1000);
+    stopListening();
+    printSummary(summary, bar.seconds());
     return summary.failed.length > 0 || summary.stoppedBy ? 1 : 0;
   } finally {
     await ctx.close();

@@ -1,17 +1,16 @@
 import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import type { Logger } from '../log.js';
-import { say, warn } from './output.js';
 import { formatBytes } from '../format-bytes.js';
+import { say, warn } from './output.js';
+import { onInterrupt } from './interrupt.js';
 import { byteProgressBar } from './progress.js';
 
 /** `heirloom replicate [--target <name>]`: one pass to completion for each active target; exit 1 if any failed. */
 export async function replicateCommand(config: Config, log: Logger, opts: { target?: string }): Promise<number> {
   const ctx = await openContext(config, log);
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onInterrupt(() => abort.abort());
   try {
     const { targets, replication } = ctx.background;
     const chosen = opts.target ? [targets.get(opts.target)] : targets.list().filter((t) => !t.paused);
@@ -42,8 +41,7 @@ export async function replicateCommand(config: Config, log: Logger, opts: { targ
     }
     return failed > 0 ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await ctx.close();
   }
 }

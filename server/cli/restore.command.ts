@@ -9,8 +9,9 @@ import { openRemote } from '../replication/open-remote.js';
 import { restoreFromRemote } from '../replication/restore.js';
 import { parseTargetUrl } from '../replication/target-url.js';
 import { Keyring } from '../vault/keyring.js';
-import { say, warn } from './output.js';
 import { formatBytes } from '../format-bytes.js';
+import { say, warn } from './output.js';
+import { onInterrupt } from './interrupt.js';
 import { byteProgressBar } from './progress.js';
 import type { TargetAddFlags } from './target.command.js';
 
@@ -22,9 +23,7 @@ export async function restoreCommand(log: Logger, opts: { from: string; key: str
     onNew: (fingerprint) => say(`Connected to a server with host key SHA256:${fingerprint}.`),
   });
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onInterrupt(() => abort.abort());
   const bar = byteProgressBar('{bar} {percentage}% | {files}/{count} files | {done} of {size} | {rate}/s | ETA {eta_formatted}');
   try {
     say(`Restoring ${opts.from} into ${dataDir} …`);
@@ -57,8 +56,7 @@ export async function restoreCommand(log: Logger, opts: { from: string; key: str
     }
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await remote.close();
   }
 }

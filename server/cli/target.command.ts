@@ -2,8 +2,8 @@ import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import type { Logger } from '../log.js';
 import { credentialsFrom } from '../replication/credentials-from-env.js';
-import { say } from './output.js';
 import { formatBytes } from '../format-bytes.js';
+import { say } from './output.js';
 
 export interface TargetAddFlags {
   endpoint?: string;

@@ -2,17 +2,16 @@ import type { Config } from '../config.js';
 import { openContext } from '../context.js';
 import { openProblems } from '../integrity/integrity.repo.js';
 import type { Logger } from '../log.js';
-import { say, warn } from './output.js';
 import { formatBytes } from '../format-bytes.js';
+import { say, warn } from './output.js';
+import { onInterrupt } from './interrupt.js';
 import { byteProgressBar } from './progress.js';
 
 /** `heirloom verify [--full]`: checks every stored file (and the database) now; exit 1 when anything is wrong. */
 export async function verifyCommand(config: Config, log: Logger, opts: { full?: boolean }): Promise<number> {
   const ctx = await openContext(config, log);
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onInterrupt(() => abort.abort());
   try {
     const level = opts.full ? 'full' : 'keyless';
     say(opts.full ? 'Decrypting and verifying every stored file …' : 'Checking the size and checksum of every stored file (add --full to decrypt and verify the contents too) …');
@@ -42,8 +41,7 @@ export async function verifyCommand(config: Config, log: Logger, opts: { full?: 
     }
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await ctx.close();
   }
 }

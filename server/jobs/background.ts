@@ -65,7 +65,7 @@ export class Background {
     const { config, db, store, keyring, log } = deps;
     this.targets = new TargetService({ db, keyring });
     this.replication = new ReplicationService({ db, store, keyring, log, targets: this.targets });
-    this.places = new PlacesService({ db, log });
+    this.places = new PlacesService({ db });
     this.transcodes = new TranscodeService({ db, store, keyring, log, settings: config.transcode, queue: { enqueue: (job) => this.queue.enqueue(job) } });
     this.scrub = new ScrubService({
       db,
@@ -101,13 +101,13 @@ export class Background {
 
   /**
    * A video's web copy, or a look at a Live Photo's or motion photo's motion, is queued at once (durably: a
-   * CLI import's are made by the next server that runs). Where it was taken is named at once, from its location.
+   * CLI import's are made by the next server that runs), and so is the naming of where it was taken.
    * New items go off-site a few minutes after they arrive (one pass for a whole burst of uploads,
    * thanks to the dedupe key), not only at the hourly schedule. Only a running server does this.
    */
   storedSomething(item?: StoredItem): void {
     if (item) this.transcodes.stored(item);
-    if (item) this.places.stored(item.assetId);
+    if (item && this.places.unnamed(item.assetId)) this.queue.enqueue({ kind: PLACES_JOB, dedupeKey: PLACES_JOB });
     if (!this.started || this.targets.list().every((t) => t.paused)) return;
     this.queue.enqueue({ kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4, runAfter: new Date(Date.now() + REPLICATE_AFTER_UPLOAD_MS) });
   }

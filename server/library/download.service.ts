@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { AccessError } from '../errors.js';
 import type { RangedBody } from '../http/ranged-response.js';
 import type { Logger } from '../log.js';
+import { isMediaMime } from '../media/detect.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import type { Keyring } from '../vault/keyring.js';
 import { openBlobBody } from './blob-body.js';
@@ -20,38 +21,6 @@ export const downloadLimits = {
   maxItems: 10_000,
   maxBytes: 50 * 1000 ** 3,
 };
-
-/**
- * Types an original is served as. Anything else (and anything a browser might run, such as SVG or HTML) goes out
- * as application/octet-stream, as an attachment.
- */
-const SERVABLE = new Set([
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/avif',
-  'image/heic',
-  'image/heif',
-  'image/jxl',
-  'image/tiff',
-  'image/x-adobe-dng',
-  'image/x-canon-cr2',
-  'image/x-canon-cr3',
-  'image/x-nikon-nef',
-  'image/x-sony-arw',
-  'image/x-fujifilm-raf',
-  'image/x-panasonic-rw2',
-  'image/x-olympus-orf',
-  'video/mp4',
-  'video/quicktime',
-  'video/x-m4v',
-  'video/3gpp',
-  'video/3gpp2',
-  'video/webm',
-  'video/matroska',
-  'video/vnd.avi',
-]);
 
 /** A download refused with a status and a message a person can act on. */
 export class DownloadError extends Error {
@@ -91,7 +60,8 @@ export class DownloadService {
     if (!asset) throw new AccessError(404, 'There is no such item.');
     authorize(actor, { do: 'read-item', ownerId: asset.ownerId });
     if (asset.trashedAt) throw new DownloadError(410, `${asset.originalName} is in the trash. Restore it first to download it.`);
-    const inline = SERVABLE.has(asset.mime);
+    // Anything but a recognised photo or video type goes out as an attachment.
+    const inline = isMediaMime(asset.mime);
     return { asset, contentType: inline ? asset.mime : 'application/octet-stream', inline };
   }
 

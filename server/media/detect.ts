@@ -47,6 +47,11 @@ const VIDEO_MIMES = new Set([
   'video/webm',
 ]);
 
+/** A photo or video type Heirloom recognises: safe to serve as itself (nothing a browser would run, such as SVG or HTML). */
+export function isMediaMime(mime: string): boolean {
+  return PHOTO_MIMES.has(mime) || VIDEO_MIMES.has(mime);
+}
+
 /** The file's type from its leading bytes (at least SNIFF_BYTES of them when the file is that long), never from its name. */
 export async function detectType(head: Uint8Array): Promise<FileType> {
   // A parser hiccup on hostile bytes means "unknown", not a failed upload.

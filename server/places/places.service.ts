@@ -1,7 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Db } from '../db/client.js';
 import type { JobProgress } from '../jobs/handler.js';
-import type { Logger } from '../log.js';
 import { placeAt } from './geocoder.js';
 import { countUnplaced, findUnplaced, unplacedAfter, writePlace } from './places.repo.js';
 
@@ -11,20 +10,16 @@ const BATCH = 100;
 
 /**
  * Names where items were taken (asset_metadata.place, which search matches) from their location, offline.
- * A new item is named right after it is stored; the 'places' job names any left unnamed, such as items
- * stored before places existed. An edit of the location names the place anew (see EditsService).
+ * The 'places' job names every item with a location and no place yet: new ones (queued as they are stored,
+ * so loading the town list never holds up an upload) and those stored before places existed. An edit of
+ * the location names the place anew (see EditsService).
  */
 export class PlacesService {
-  constructor(private readonly deps: { db: Db; log: Logger }) {}
+  constructor(private readonly deps: { db: Db }) {}
 
-  /** Names a just-stored item's place. Never throws: one it could not name waits for the 'places' job at the next start. */
-  stored(assetId: number): void {
-    try {
-      const item = findUnplaced(this.deps.db, assetId);
-      if (item) writePlace(this.deps.db, assetId, placeAt(item.latitude, item.longitude));
-    } catch (err) {
-      this.deps.log.warn({ err, assetId }, 'could not name where a new item was taken; the places job at the next start will');
-    }
+  /** Whether a just-stored item has a location still to be named. */
+  unnamed(assetId: number): boolean {
+    return findUnplaced(this.deps.db, assetId) !== undefined;
   }
 
   waiting(): boolean {
