@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,7 +73,8 @@ async function makePlace(kind: Kind, at?: string): Promise<Place> {
     credentials: kind === 'sftp' ? { privateKey: await readFile(sshd.privateKeyPath, 'utf8') } : kind === 's3' ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } : undefined,
     options: kind === 's3' ? { endpoint: s3.endpoint, pathStyle: true } : {},
     fileOf: (key) => path.join(onDisk, ...key.split('/')) + (kind === 's3' ? '._S3rver_object' : ''),
-    files: () => walk(onDisk),
+    // s3rver keeps each object as <key>._S3rver_object beside its metadata.
+    files: async () => (await walk(onDisk)).flatMap((f) => (kind !== 's3' ? [f] : f.endsWith('._S3rver_object') ? [f.slice(0, -'._S3rver_object'.length)] : [])),
   };
 }
 
@@ -340,30 +341,34 @@ describe('a `heirloom replicate` killed during an upload', () => {
   });
 });
 
-describe('a local blob that fails its own checksum', () => {
-  it('is never sent, and a good copy at the target is never overwritten by it', async () => {
+describe.each<Kind>(['dir', 'sftp', 's3'])('a local blob that fails its own checksum, replicating to a %s target', (kind) => {
+  it('is never sent, not even half, and a good copy at the target is never overwritten by it', async () => {
     const v = await vault();
     const rows = await addBlobs(v, 4, 64 * 1024);
-    const place = await makePlace('dir');
-    await v.ctx.background.targets.add({ name: 'usb', url: place.url });
+    const place = await makePlace(kind);
+    await v.ctx.background.targets.add({ name: 'usb', url: place.url, credentials: place.credentials, options: place.options });
     await v.ctx.background.replication.sync('usb');
     const bad = rows[1]!;
     await flipByte(v.ctx.store.pathFor(bad.id), bad.cipherSize - 10);
+    // One gone altogether is refused the same way, not taken for the target failing.
+    const gone = rows[2]!;
+    await rename(v.ctx.store.pathFor(gone.id), path.join(v.dir, 'moved-away'));
 
     // A new target: the damaged blob is refused, and no snapshot is sent that would refer to it.
-    const fresh = await makePlace('dir');
-    await v.ctx.background.targets.add({ name: 'fresh', url: fresh.url });
+    const fresh = await makePlace(kind);
+    await v.ctx.background.targets.add({ name: 'fresh', url: fresh.url, credentials: fresh.credentials, options: fresh.options });
     const err = await v.ctx.background.replication.sync('fresh').then(() => undefined, (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err!.message).toMatch(/fail their own checksum here/);
-    expect(err!.message).toContain(bad.id);
+    expect(err!.message).toMatch(/^2 blobs .*: 2 fail their own checksum here/);
     expect(v.ctx.background.targets.get('fresh').lastError).toBe(err!.message);
     const sent = await fresh.files();
-    expect(sent.sort()).toEqual(rows.filter((r) => r !== bad).map((r) => blobKey(r.id)).sort());
+    expect(sent.sort()).toEqual(rows.filter((r) => r !== bad && r !== gone).map((r) => blobKey(r.id)).sort());
+    await rename(path.join(v.dir, 'moved-away'), v.ctx.store.pathFor(gone.id));
 
     // The old target, its ledger lost (removed and added again): its good copy is kept, not replaced.
     v.ctx.background.targets.remove('usb');
-    await v.ctx.background.targets.add({ name: 'usb', url: place.url });
+    await v.ctx.background.targets.add({ name: 'usb', url: place.url, credentials: place.credentials, options: place.options });
     const resync = await v.ctx.background.replication.sync('usb');
     expect(resync).toMatchObject({ uploaded: 0, alreadyThere: 4 });
     expect(sha256(await readFile(place.fileOf(blobKey(bad.id))))).toBe(bad.cipherSha256);

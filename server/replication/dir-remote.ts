@@ -1,10 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { access, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import type { Remote, RemoteObject } from './remote.js';
+import { writeAll } from '../vault/write-all.js';
+import { type PutOptions, type Remote, type RemoteObject, SourceError, sourceChunks } from './remote.js';
 
 /** A directory: a USB disk, or an NFS/SMB mount. Objects are written beside their name and renamed in. */
 export class DirRemote implements Remote {
@@ -25,18 +26,24 @@ export class DirRemote implements Remote {
     return resolved;
   }
 
-  async put(key: string, file: string, _size: number, signal?: AbortSignal): Promise<void> {
+  async put(key: string, file: string, _size: number, opts: PutOptions = {}): Promise<void> {
     const dest = this.file(key);
     await mkdir(path.dirname(dest), { recursive: true });
     const part = `${dest}.part-${process.pid}`;
     try {
-      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createWriteStream(part), { signal });
-      const handle = await open(part, 'r');
-      await handle.sync().finally(() => handle.close());
+      const hash = createHash('sha256');
+      const out = await open(part, 'w');
+      try {
+        for await (const chunk of sourceChunks(file, hash, opts.signal)) await writeAll(out, [chunk]);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      if (opts.sha256 && hash.digest('hex') !== opts.sha256) throw new SourceError(file);
       await rename(part, dest);
     } catch (err) {
       await rm(part, { force: true });
-      throw friendly(err, this.root);
+      throw err instanceof SourceError ? err : friendly(err, this.root);
     }
   }
 

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { open, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -10,9 +9,10 @@ import type { Logger } from '../log.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import type { BlobRow } from '../vault/blobs.table.js';
 import type { Keyring } from '../vault/keyring.js';
+import { sha256OfFile } from '../vault/file-sha256.js';
 import { decryptFile } from '../vault/reader.js';
 import { downloadTo } from './download.js';
-import type { Remote } from './remote.js';
+import { type Remote, SourceError } from './remote.js';
 import { blobKey, MANIFEST_KEY, type Manifest } from './replica-layout.js';
 import { makeReplicaSnapshot } from './replica-snapshot.js';
 import { blobKinds, clearSettledDeletes, dueDeletes, forgetCopy, kindsFor, lagOf, ledgerEntries, markUploaded, markVerified, pendingBlobs, recordSnapshotSent, recordTargetResult, sampleVerified, unverifiedBlobs } from './replication.repo.js';
@@ -105,7 +105,6 @@ export class ReplicationService {
         }
       }
       let budget = opts.byteBudget ?? Infinity;
-      const buffer = Buffer.allocUnsafe(1 << 20);
       const toRead = [...unverifiedBlobs(db, target.id, 10_000), ...sampleVerified(db, target.id, opts.sample ?? 8)];
       for (const row of toRead) {
         if (budget <= 0) break;
@@ -122,7 +121,7 @@ export class ReplicationService {
           // A damaged copy of the right size would pass the next pass's HEAD as "already there", so it is
           // removed for the next pass to send again: but only when the bytes differ from the checksum
           // recorded at ingest and the local copy matches it, so a replica is never emptied for nothing.
-          if (state === 'corrupt' && (await sha256Into(this.deps.store.pathFor(row.id), buffer).catch(() => undefined)) === row.cipherSha256) {
+          if (state === 'corrupt' && (await sha256OfFile(this.deps.store.pathFor(row.id)).catch(() => undefined)) === row.cipherSha256) {
             await remote.delete(blobKey(row.id));
           }
           forgetCopy(db, target.id, row.id);
@@ -170,8 +169,6 @@ export class ReplicationService {
     const total = lagOf(db, target.id, kinds);
     let done = 0;
     let after = '';
-    // One read buffer per upload in flight, reused for the local checksum: a fresh buffer per chunk keeps the GC busy.
-    const buffers = Array.from({ length: CONCURRENCY }, () => Buffer.allocUnsafe(1 << 20));
     for (;;) {
       const raw = pendingBlobs(db, target.id, kinds, after, BATCH);
       if (raw.length === 0) return;
@@ -189,7 +186,7 @@ export class ReplicationService {
             const row = batch[next++]!;
             try {
               opts.signal?.throwIfAborted();
-              if (await this.sendOne(target, remote, row, result, throttle, buffers[worker]!, opts.signal)) landed.push(row.id);
+              if (await this.sendOne(target, remote, row, result, throttle, opts.signal)) landed.push(row.id);
             } catch (err) {
               failure ??= { err };
               return;
@@ -205,23 +202,28 @@ export class ReplicationService {
   }
 
   /** True when the target holds the blob afterwards (sent now, or already there). */
-  private async sendOne(target: ReplicationTarget, remote: Remote, row: BlobRow, result: SyncResult, throttle: ReadThrottle, buffer: Buffer, signal?: AbortSignal): Promise<boolean> {
+  private async sendOne(target: ReplicationTarget, remote: Remote, row: BlobRow, result: SyncResult, throttle: ReadThrottle, signal?: AbortSignal): Promise<boolean> {
     const key = blobKey(row.id);
     const there = await remote.head(key);
     if (there?.size === row.cipherSize) {
       result.alreadyThere++;
       return true;
     }
+    await throttle.take(row.cipherSize, signal);
     const file = this.deps.store.pathFor(row.id);
-    if ((await sha256Into(file, buffer).catch(() => undefined)) !== row.cipherSha256) {
+    // The remote checks the bytes as it reads them, so the file is read once for both.
+    const refused = await remote.put(key, file, row.cipherSize, { signal, sha256: row.cipherSha256 }).then(
+      () => false,
+      (err: unknown) => {
+        if (err instanceof SourceError) return true;
+        throw err;
+      },
+    );
+    if (refused) {
       result.refused.push(row.id);
       this.deps.log.warn({ target: target.name, blobId: row.id }, 'not replicating a blob that fails its own checksum; the integrity scrub will handle it');
       return false;
     }
-    await throttle.take(row.cipherSize, signal);
-    await remote.put(key, file, row.cipherSize, signal);
-    const after = await remote.head(key);
-    if (after?.size !== row.cipherSize) throw new IntegrityError(`the target reports ${after?.size ?? 'no'} bytes for ${key} after the upload, not ${row.cipherSize}`);
     result.uploaded++;
     result.bytes += row.cipherSize;
     return true;
@@ -246,7 +248,7 @@ export class ReplicationService {
       }
       const takenAt = new Date();
       const key = `snapshots/${takenAt.toISOString().replace(/[:.]/g, '-')}.db.hbl`;
-      await remote.put(key, snap.sealedPath, snap.size, opts.signal);
+      await remote.put(key, snap.sealedPath, snap.size, { signal: opts.signal });
       const manifest = await this.readManifest(remote);
       manifest.snapshots.unshift({ key, takenAt: takenAt.toISOString(), blobs: snap.blobIds.length });
       for (const old of manifest.snapshots.splice(KEEP_SNAPSHOTS)) await remote.delete(old.key);
@@ -303,20 +305,4 @@ export class ReplicationService {
       await rm(file, { force: true });
     }
   }
-}
-
-/** SHA-256 of a file as hex, read through the caller's buffer. */
-async function sha256Into(file: string, buffer: Buffer): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(file, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
 }

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserError } from '../errors.js';
-import type { Remote, RemoteObject } from './remote.js';
+import { sha256OfFile } from '../vault/file-sha256.js';
+import { type PutOptions, type Remote, type RemoteObject, fromSource, SourceError } from './remote.js';
 
 export interface S3Options {
   bucket: string;
@@ -46,10 +48,16 @@ export class S3Remote implements Remote {
     });
   }
 
-  async put(key: string, file: string, size: number, signal?: AbortSignal): Promise<void> {
+  async put(key: string, file: string, size: number, opts: PutOptions = {}): Promise<void> {
+    const { signal } = opts;
+    // A small file is checked in memory; a large one is read once more first, as the SDK completes a multipart upload on its own.
+    const body = size > PART_SIZE ? undefined : await fromSource(file, readFile(file));
+    if (opts.sha256 && (body ? createHash('sha256').update(body).digest('hex') : await fromSource(file, sha256OfFile(file, signal))) !== opts.sha256) {
+      throw new SourceError(file);
+    }
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.opts.bucket, Key: this.key(key), Body: size > PART_SIZE ? createReadStream(file, { highWaterMark: 1 << 20 }) : await readFile(file), ContentLength: size > PART_SIZE ? undefined : size },
+      params: { Bucket: this.opts.bucket, Key: this.key(key), Body: body ?? createReadStream(file, { highWaterMark: 1 << 20 }), ContentLength: body ? size : undefined },
       partSize: PART_SIZE,
       queueSize: 2,
       leavePartsOnError: false,

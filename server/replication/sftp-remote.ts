@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
 import path from 'node:path/posix';
 import type { Readable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { UserError } from '../errors.js';
-import type { Remote, RemoteObject } from './remote.js';
+import { type PutOptions, type Remote, type RemoteObject, fromSource, SourceError } from './remote.js';
 
 export interface SftpOptions {
   host: string;
@@ -20,47 +22,70 @@ export interface SftpOptions {
   timeoutMs?: number;
 }
 
+/** Bytes per write request: OpenSSH's sftp-server takes 256 KiB packets, less ssh2's allowance for headers. */
+const WRITE_SIZE = 252 * 1024;
+/** Each read from the file is sent as this many write requests, in one socket write. */
+const WRITES_PER_READ = 4;
+/** Reads in flight per upload: 2 MiB, OpenSSH's channel window, so a slow link is kept full. */
+const READS_IN_FLIGHT = 2;
+
 /**
  * Uploads in flight spread over this many connections, as rclone's transfers are: the server runs one
  * sshd process per connection, so a single connection leaves its decryption and writes to one core.
  */
 const UPLOAD_CONNECTIONS = 4;
 
+/** An SFTP session and the TCP socket under it (ours, so that a burst of packets can go out in one write). */
+interface Channel {
+  wrapper: SFTPWrapper;
+  socket: Socket;
+}
+
 /** Another NAS or a relative's server, over SFTP. Objects are uploaded beside their name and renamed in. */
 export class SftpRemote implements Remote {
   private readonly sftp = new SftpClient('heirloom');
-  /** The ssh2 SFTP channel under `sftp`, for the calls made per object, without the client's extra checks. */
-  private wrapper!: Promise<SFTPWrapper>;
-  private channelClosed = false;
+  /** The channel under `sftp`, for the calls made per object, without the client's extra checks. */
+  private main!: Promise<Channel>;
   private hostKeyMismatch: string | undefined;
   /** The server's key as this connection accepted it; further connections must present the same one. */
   private acceptedHostKey: string | undefined;
   /** Directories made (or found) on this connection: uploads in parallel share one mkdir per directory. */
   private readonly dirs = new Map<string, Promise<void>>();
-  /** Extra connections for uploads, opened when first needed (index 0 is the main connection). */
-  private readonly uploaders: (Promise<SftpClient> | undefined)[] = [];
-  private nextUploader = 0;
+  /** Channels for uploads, on extra connections opened when first needed (index 0 is the main one). */
+  private readonly lanes: (Promise<Channel> | undefined)[] = [];
+  /** Uploads in flight on each lane. */
+  private readonly busy: number[] = new Array<number>(UPLOAD_CONNECTIONS).fill(0);
+  private readonly extraClients: SftpClient[] = [];
+  /** Sets of read buffers, one per upload in flight, kept for the next upload. */
+  private readonly readBuffers: Buffer[][] = [];
 
   constructor(private readonly opts: SftpOptions) {}
 
-  private connectClient(client: SftpClient, verify: (fingerprint: string) => boolean): Promise<SFTPWrapper> {
+  private async openChannel(client: SftpClient, verify: (fingerprint: string) => boolean): Promise<Channel> {
     const { host, port, username, password, privateKey } = this.opts;
-    return client.connect({
-      host,
-      port,
-      username,
-      password,
-      privateKey,
-      readyTimeout: this.opts.timeoutMs ?? 20_000,
-      retries: 0,
-      hostVerifier: (key: Buffer) => verify(createHash('sha256').update(key).digest('base64')),
-    });
+    const socket = netConnect({ host, port });
+    try {
+      const wrapper = await client.connect({
+        sock: socket,
+        username,
+        password,
+        privateKey,
+        readyTimeout: this.opts.timeoutMs ?? 20_000,
+        retries: 0,
+        hostVerifier: (key: Buffer) => verify(createHash('sha256').update(key).digest('base64')),
+      });
+      wrapper.once('close', () => closedChannels.add(wrapper));
+      return { wrapper, socket };
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
   }
 
   async connect(): Promise<void> {
     const { host } = this.opts;
     try {
-      this.wrapper = this.connectClient(this.sftp, (fingerprint) => {
+      this.main = this.openChannel(this.sftp, (fingerprint) => {
         if (!this.opts.hostKey) {
           this.opts.onNewHostKey?.(fingerprint);
         } else if (fingerprint !== this.opts.hostKey) {
@@ -70,7 +95,8 @@ export class SftpRemote implements Remote {
         this.acceptedHostKey = fingerprint;
         return true;
       });
-      (await this.wrapper).once('close', () => (this.channelClosed = true));
+      this.lanes[0] = this.main;
+      await this.main;
     } catch (err) {
       if (this.hostKeyMismatch) {
         throw new UserError(
@@ -85,51 +111,136 @@ export class SftpRemote implements Remote {
     }
   }
 
-  /**
-   * One request on the main SFTP channel itself. Once the channel has closed, ssh2 would drop a new
-   * request without ever answering it, so that is refused here instead.
-   */
-  private async call<T>(request: (w: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-    const wrapper = await this.wrapper;
-    if (this.channelClosed) throw new Error('No SFTP connection available');
-    return new Promise<T>((resolve, reject) => request(wrapper, (err, value) => (err ? reject(err) : resolve(value as T))));
+  /** One request on the main SFTP channel itself. */
+  private async call<T>(send: (w: SFTPWrapper, cb: Callback<T>) => void): Promise<T> {
+    const { wrapper } = await this.main;
+    return request<T>(wrapper, (cb) => send(wrapper, cb));
   }
 
-  /** A connection for the next upload, round robin; one that cannot be opened leaves its share to the main one. */
-  private uploader(): Promise<SftpClient> {
-    const i = this.nextUploader++ % UPLOAD_CONNECTIONS;
-    if (i === 0) return Promise.resolve(this.sftp);
-    let client = this.uploaders[i];
-    if (!client) {
+  /** Runs an upload on the lane with the fewest in flight; a connection that cannot be opened leaves its share to the main one. */
+  private async onLane<T>(upload: (channel: Channel) => Promise<T>): Promise<T> {
+    let i = 0;
+    for (let j = 1; j < UPLOAD_CONNECTIONS; j++) if (this.busy[j]! < this.busy[i]!) i = j;
+    let lane = this.lanes[i];
+    if (!lane) {
       const extra = new SftpClient('heirloom-upload');
-      client = this.connectClient(extra, (fingerprint) => fingerprint === this.acceptedHostKey).then(
-        () => extra,
+      lane = this.openChannel(extra, (fingerprint) => fingerprint === this.acceptedHostKey).then(
+        (channel) => {
+          this.extraClients.push(extra);
+          return channel;
+        },
         async () => {
           await extra.end().catch(() => undefined);
-          return this.sftp;
+          return this.main;
         },
       );
-      this.uploaders[i] = client;
+      this.lanes[i] = lane;
     }
-    return client;
+    this.busy[i]!++;
+    try {
+      return await upload(await lane);
+    } finally {
+      this.busy[i]!--;
+    }
   }
 
   private file(key: string): string {
     return path.join(this.opts.root, key);
   }
 
-  async put(key: string, file: string, _size: number, _signal?: AbortSignal): Promise<void> {
+  async put(key: string, file: string, _size: number, opts: PutOptions = {}): Promise<void> {
     const dest = this.file(key);
     const part = `${dest}.part-${process.pid}`;
     try {
-      await this.ensureDir(path.dirname(dest));
-      const client = await this.uploader();
-      await client.fastPut(file, part);
-      // posix-rename replaces an existing object atomically (plain SFTP rename refuses to).
-      await client.posixRename(part, dest);
+      await this.onLane(async (channel) => {
+        const sha256 = await this.send(channel, file, part, opts.signal);
+        if (opts.sha256 && sha256 !== opts.sha256) throw new SourceError(file);
+        // posix-rename replaces an existing object atomically (plain SFTP rename refuses to).
+        await request<void>(channel.wrapper, (cb) => channel.wrapper.ext_openssh_rename(part, dest, cb));
+      });
     } catch (err) {
       await this.sftp.delete(part, true).catch(() => undefined);
-      throw friendly(err, this.opts);
+      throw err instanceof SourceError ? err : friendly(err, this.opts);
+    }
+  }
+
+  /**
+   * Writes a file to `dest` with several large writes in flight, hashing the bytes as they are read,
+   * so the file is read once for both. Returns their SHA-256 (hex).
+   */
+  private async send({ wrapper, socket }: Channel, file: string, dest: string, signal?: AbortSignal): Promise<string> {
+    const hash = createHash('sha256');
+    const source = await fromSource(file, open(file, 'r'));
+    const readSize = WRITE_SIZE * WRITES_PER_READ;
+    const buffers = this.readBuffers.pop() ?? Array.from({ length: READS_IN_FLIGHT }, () => Buffer.allocUnsafeSlow(readSize));
+    const free = [...buffers];
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const settled = () => new Promise<void>((resolve) => (wake = resolve));
+    let handle: Buffer | undefined;
+    try {
+      handle = await this.create(wrapper, dest);
+      for (let position = 0; ; ) {
+        while (free.length === 0 && failure === undefined) await settled();
+        if (failure !== undefined) throw failure;
+        signal?.throwIfAborted();
+        const buffer = free.pop()!;
+        const { bytesRead } = await fromSource(file, source.read(buffer, 0, readSize, position));
+        if (bytesRead === 0) {
+          free.push(buffer);
+          break;
+        }
+        hash.update(buffer.subarray(0, bytesRead));
+        if (closedChannels.has(wrapper)) throw new Error('No SFTP connection available');
+        // The buffer goes back to the free list only once the server has answered each of its writes.
+        let unanswered = Math.ceil(bytesRead / WRITE_SIZE);
+        const answered = (err?: Error | null) => {
+          if (err) failure ??= err;
+          if (--unanswered === 0) free.push(buffer);
+          wake?.();
+        };
+        socket.cork();
+        for (let offset = 0; offset < bytesRead; offset += WRITE_SIZE) {
+          wrapper.write(handle, buffer, offset, Math.min(WRITE_SIZE, bytesRead - offset), position + offset, answered);
+        }
+        socket.uncork();
+        position += bytesRead;
+      }
+      while (free.length < buffers.length && failure === undefined) await settled();
+      if (failure !== undefined) throw failure;
+      // Reused only after a clean finish: after a failure a write might still hold one.
+      this.readBuffers.push(buffers);
+      const written = handle;
+      handle = undefined;
+      // A server may report a failed write only when the file is closed.
+      await request<void>(wrapper, (cb) => wrapper.close(written, cb));
+    } finally {
+      await source.close();
+      if (handle) await request<void>(wrapper, (cb) => wrapper.close(handle!, cb)).catch(() => undefined);
+    }
+    return hash.digest('hex');
+  }
+
+  /**
+   * Opens a new file for writing, its missing directories made in the same round trip: OpenSSH's
+   * sftp-server answers a channel's requests in order, so the open comes after the mkdirs. A server
+   * that does not gets its directories made one by one and the open tried once more.
+   */
+  private async create(wrapper: SFTPWrapper, file: string): Promise<Buffer> {
+    const dir = path.dirname(file);
+    const missing: string[] = [];
+    for (let d = dir; d.length > this.opts.root.length && !this.dirs.has(d); d = path.dirname(d)) missing.unshift(d);
+    // Failures are left to the open: most are "it exists already".
+    const making = missing.map((d) => request<void>(wrapper, (cb) => wrapper.mkdir(d, cb)).catch(() => undefined));
+    const open = () => request<Buffer>(wrapper, (cb) => wrapper.open(file, 'w', cb));
+    try {
+      const handle = await open();
+      for (const d of missing) this.dirs.set(d, Promise.resolve());
+      return handle;
+    } catch {
+      await Promise.all(making);
+      await this.ensureDir(dir);
+      return open();
     }
   }
 
@@ -199,10 +310,20 @@ export class SftpRemote implements Remote {
   }
 
   async close(): Promise<void> {
-    const extras = await Promise.all(this.uploaders.splice(0).filter((c) => c !== undefined));
-    await Promise.all(extras.filter((c) => c !== this.sftp).map((c) => c.end().catch(() => undefined)));
+    await Promise.allSettled(this.lanes.splice(0));
+    await Promise.all(this.extraClients.splice(0).map((c) => c.end().catch(() => undefined)));
     await this.sftp.end().catch(() => undefined);
   }
+}
+
+type Callback<T> = (err: Error | null | undefined, value?: T) => void;
+
+/** Channels that have closed: ssh2 drops a request made on one without ever answering it, so none is made. */
+const closedChannels = new WeakSet<SFTPWrapper>();
+
+function request<T>(wrapper: SFTPWrapper, send: (cb: Callback<T>) => void): Promise<T> {
+  if (closedChannels.has(wrapper)) return Promise.reject(new Error('No SFTP connection available'));
+  return new Promise<T>((resolve, reject) => send((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
 function friendly(err: unknown, opts: SftpOptions): Error {

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { diskFull, IntegrityError, UserError } from '../errors.js';
@@ -8,6 +8,7 @@ import { BlobSealer, release, type SealedBlob } from './encrypt.js';
 import { isBlobId } from './format.js';
 import type { Keyring } from './keyring.js';
 import { openBlob, type OpenBlob } from './reader.js';
+import { writeAll } from './write-all.js';
 
 /** Bytes of ciphertext gathered before one writev; also the plaintext slice taken from a Buffer source. */
 const WRITE_BATCH = 1024 * 1024;
@@ -128,19 +129,6 @@ export class BlobStore {
       throw new IntegrityError(`${file} holds blob ${blob.header.blobId}, not ${blobId}: the file was moved or replaced`);
     }
     return blob;
-  }
-}
-
-/** writev until every byte is down: a short write (e.g. the disk filling up) is retried to surface its error. */
-async function writeAll(handle: FileHandle, parts: Buffer[]): Promise<void> {
-  let rest = parts;
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest);
-    if (bytesWritten === 0) throw new Error('writev wrote nothing');
-    let i = 0;
-    while (i < rest.length && bytesWritten >= rest[i]!.length) bytesWritten -= rest[i++]!.length;
-    rest = rest.slice(i);
-    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }
 
