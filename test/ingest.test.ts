@@ -1,9 +1,10 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetMetadata, assets } from '../server/library/assets.table.js';
+import { importFolder, scanFolder } from '../server/library/folder-import.js';
 import { closeMedia } from '../server/media/previews.js';
 import { createUser } from '../server/users/users.service.js';
 import {
@@ -100,6 +101,24 @@ describe('ingest', () => {
     const meta = v.ctx.db.select().from(assetMetadata).where(eq(assetMetadata.assetId, (outcome as { assetId: number }).assetId)).get()!;
     expect(meta).toMatchObject({ description: 'Grandma at the lake', rating: 5 });
     expect(meta.keywords).toEqual(expect.arrayContaining(['lake', 'family']));
+  });
+
+  it('finds the sidecar of each imported photo in its folder, whichever way it is named', async () => {
+    const folder = path.join(dir, 'with-sidecars');
+    await mkdir(folder);
+    await makeJpeg(path.join(folder, 'IMG_10.JPG'), { seed: 10 });
+    await writeXmpSidecar(path.join(folder, 'IMG_10.JPG.xmp'), { description: 'darktable names it so' });
+    await makeJpeg(path.join(folder, 'IMG_11.JPG'), { seed: 11 });
+    await writeXmpSidecar(path.join(folder, 'IMG_11.XMP'), { description: 'Lightroom names it so' });
+    await makeJpeg(path.join(folder, 'IMG_12.JPG'), { seed: 12 });
+    const scan = await scanFolder(folder);
+    expect(scan.files.map((f) => path.basename(f.path))).toEqual(['IMG_10.JPG', 'IMG_11.JPG', 'IMG_12.JPG']);
+    expect(await importFolder(v.ctx.ingest, scan, { ownerId: v.ownerId })).toMatchObject({ imported: 3, failed: [] });
+    const description = (name: string) => {
+      const asset = v.ctx.db.select().from(assets).where(eq(assets.originalName, name)).get()!;
+      return v.ctx.db.select().from(assetMetadata).where(eq(assetMetadata.assetId, asset.id)).get()?.description ?? null;
+    };
+    expect([description('IMG_10.JPG'), description('IMG_11.JPG'), description('IMG_12.JPG')]).toEqual(['darktable names it so', 'Lightroom names it so', null]);
   });
 
   it('gives a video a poster-frame preview and its duration', async () => {

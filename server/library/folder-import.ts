@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { findSidecar } from '../media/metadata.js';
+import { sidecarLookup } from '../media/metadata.js';
 import type { IngestService } from './ingest.service.js';
 
 /** Names a camera, phone or OS leaves beside photos that are nobody's memory. */
@@ -13,6 +13,8 @@ export interface FoundFile {
   path: string;
   relative: string;
   size: number;
+  /** Its XMP sidecar, found in the same folder listing. */
+  sidecarPath?: string;
 }
 
 export interface FolderScan {
@@ -38,6 +40,7 @@ export async function scanFolder(root: string): Promise<FolderScan> {
       return;
     }
     const subdirs: string[] = [];
+    const sidecarOf = sidecarLookup(entries.map((e) => e.name));
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       const relative = path.relative(root, full);
@@ -46,7 +49,8 @@ export async function scanFolder(root: string): Promise<FolderScan> {
       else if (entry.isDirectory()) subdirs.push(full);
       else if (entry.isFile()) {
         const size = await lstat(full).then((s) => s.size, () => 0);
-        scan.files.push({ path: full, relative, size });
+        const sidecar = sidecarOf(entry.name);
+        scan.files.push({ path: full, relative, size, ...(sidecar && { sidecarPath: path.join(dir, sidecar) }) });
         scan.totalBytes += size;
       } else scan.skipped.push({ relative, reason: 'not a regular file' });
     }
@@ -99,7 +103,7 @@ export async function importFolder(ingest: IngestService, scan: FolderScan, opts
           path: file.path,
           originalName: path.basename(file.path),
           sourcePath: file.relative,
-          sidecarPath: await findSidecar(file.path),
+          sidecarPath: file.sidecarPath,
         });
         if (outcome.status === 'duplicate') summary.duplicates++;
         else {

@@ -19,7 +19,7 @@ import {
   writeXmpSidecar,
 } from '../../test/fixtures/index.js';
 import { detectType, type FileType, SNIFF_BYTES } from './detect.js';
-import { findSidecar, type MediaMetadata, readMetadata } from './metadata.js';
+import { type MediaMetadata, readMetadata, sidecarLookup } from './metadata.js';
 import { closeMedia } from './previews.js';
 
 let dir: string;
@@ -158,15 +158,12 @@ describe('XMP', () => {
     expect(await meta(at('camera.jpg'), { sidecarPath: sidecar })).toMatchObject({ rating: 4, takenAtSource: 'exif:DateTimeOriginal', altitude: 35 });
   });
 
-  it('finds sidecars the way photo managers name them', async () => {
-    const a = await makeJpeg(at('IMG_1.JPG'));
-    await writeXmpSidecar(`${a}.xmp`, {});
-    const b = await makeJpeg(at('IMG_2.JPG'));
-    await writeXmpSidecar(at('IMG_2.XMP'), {});
-    const c = await makeJpeg(at('IMG_3.JPG'));
-    expect(await findSidecar(a)).toBe(`${a}.xmp`);
-    expect(await findSidecar(b)).toBe(at('IMG_2.XMP'));
-    expect(await findSidecar(c)).toBeUndefined();
+  it('finds sidecars the way photo managers name them', () => {
+    const sidecarOf = sidecarLookup(['IMG_1.JPG', 'IMG_1.JPG.xmp', 'IMG_2.JPG', 'IMG_2.XMP', 'IMG_3.JPG', 'IMG_4.xmp']);
+    expect(sidecarOf('IMG_1.JPG')).toBe('IMG_1.JPG.xmp');
+    expect(sidecarOf('IMG_2.JPG')).toBe('IMG_2.XMP');
+    expect(sidecarOf('IMG_3.JPG')).toBeUndefined();
+    expect(sidecarOf('IMG_4.xmp')).toBeUndefined();
   });
 });
 

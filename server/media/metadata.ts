@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { type DateCandidate, parseGpsUtc, resolveCaptureTime } from './capture-time.js';
@@ -72,19 +72,20 @@ export async function readMetadata(src: MediaSource, type: FileType, opts: { fil
   return interpret(tags, sidecarTags, header, type, opts.fileMtime);
 }
 
-/** The XMP sidecar beside a file, as photo managers name it: IMG_1.JPG.xmp (darktable, digiKam) or IMG_1.xmp (Lightroom). */
-export async function findSidecar(filePath: string): Promise<string | undefined> {
-  const { dir, name } = path.parse(filePath);
-  const stems = [filePath, path.join(dir, name)];
-  for (const stem of stems) {
-    for (const ext of ['xmp', 'XMP', 'Xmp']) {
-      const candidate = `${stem}.${ext}`;
-      if (candidate === filePath) continue;
-      const found = await stat(candidate).catch(() => undefined);
-      if (found?.isFile()) return candidate;
+/**
+ * Finds each file's XMP sidecar among the names in its folder, as photo managers name them: IMG_1.JPG.xmp
+ * (darktable, digiKam) or IMG_1.xmp (Lightroom), in any letter case.
+ */
+export function sidecarLookup(namesInFolder: Iterable<string>): (fileName: string) => string | undefined {
+  const byLower = new Map<string, string>();
+  for (const name of namesInFolder) if (/\.xmp$/i.test(name)) byLower.set(name.toLowerCase(), name);
+  return (fileName) => {
+    for (const wanted of [`${fileName}.xmp`, `${path.parse(fileName).name}.xmp`]) {
+      const found = byLower.get(wanted.toLowerCase());
+      if (found && found !== fileName) return found;
     }
-  }
-  return undefined;
+    return undefined;
+  };
 }
 
 async function readTags(src: FileSource, type: FileType): Promise<Tags> {

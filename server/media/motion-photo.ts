@@ -14,6 +14,8 @@ export interface EmbeddedVideo {
 const XMP_WINDOW = 256 * 1024;
 /** Older Samsung phones put this marker right before the video, in a trailer after the JPEG. */
 const SAMSUNG_MARKER = Buffer.from('MotionPhoto_Data', 'latin1');
+/** Samsung's trailer (SEF), which indexes that video, ends the file with these bytes. */
+const SEF_END = Buffer.from('SEFT', 'latin1');
 const SCAN_CHUNK = 4 * 1024 * 1024;
 const BOX_TYPE = /^[\x20-\x7e\xa9]{4}$/;
 
@@ -53,6 +55,8 @@ async function search(bytes: Bytes): Promise<EmbeddedVideo | undefined> {
     const found = await videoAt(bytes, bytes.size - fromEnd);
     if (found) return found;
   }
+  // Only a file that ends in Samsung's SEF trailer is searched for the marker: the search reads the whole file.
+  if (bytes.size < 4 || !(await bytes.read(bytes.size - 4, 4)).equals(SEF_END)) return undefined;
   const marker = await lastIndexOf(bytes, SAMSUNG_MARKER);
   return marker === undefined ? undefined : videoAt(bytes, marker + SAMSUNG_MARKER.length);
 }
