@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat, truncate, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,29 @@ describe('probing at ingest', () => {
     expect(video).toMatchObject({ playable: false, transcodeState: 'failed', transcodeError: 'video has no video stream' });
     expect(transcodeJobsFor(asset.id)).toEqual([]);
     await originalIsByteExact(asset, file);
+  });
+});
+
+describe('one probe per video', () => {
+  it('serves its metadata, its poster and its row: ffprobe runs once at ingest', async () => {
+    const file = await makeVideo(path.join(dir, 'probed-once.mp4'), { seconds: 2, audio: true });
+    const shims = path.join(dir, 'counting-ffprobe');
+    await mkdir(shims);
+    const calls = path.join(shims, 'calls');
+    // Counts each run, then runs the real ffprobe (found on the PATH without this folder).
+    await writeFile(path.join(shims, 'ffprobe'), `#!/bin/sh\necho run >> '${calls}'\nPATH="\${PATH#*:}" exec ffprobe "$@"\n`, { mode: 0o755 });
+    const PATH = process.env.PATH;
+    process.env.PATH = `${shims}${path.delimiter}${PATH}`;
+    let asset;
+    try {
+      ({ asset } = await ingest(file));
+    } finally {
+      process.env.PATH = PATH;
+    }
+    expect(asset).toMatchObject({ kind: 'video', flag: null });
+    expect(asset.durationMs).toBeGreaterThan(1500);
+    expect(asset.thumbBlobId).toBeTruthy();
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['run']);
   });
 });
 

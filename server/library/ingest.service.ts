@@ -7,9 +7,10 @@ import { diskFull, UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { detectType, SNIFF_BYTES, type FileType } from '../media/detect.js';
-import { readMetadata, type MediaMetadata, type MediaSource } from '../media/metadata.js';
+import { readMetadata, readVideoProbe, type MediaMetadata, type MediaSource } from '../media/metadata.js';
+import type { VideoProbe } from '../media/video-probe.js';
 import { makePreviews, type Previews } from '../media/previews.js';
-import { sourcePath, withScratch } from '../media/scratch.js';
+import { withScratch } from '../media/scratch.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import { serveBlob } from '../vault/blob-url.js';
 import { blobRow, insertBlobs, stageBlobs, unstageBlobs } from '../vault/blobs.repo.js';
@@ -22,7 +23,7 @@ import type { NewAsset } from './assets.table.js';
 import { findMotionByOwnerSha } from './motion.repo.js';
 import { MotionService, type MotionClues } from './motion.service.js';
 import { insertVideo } from './transcode.repo.js';
-import { probeForRecord, type VideoValues } from './transcode.service.js';
+import { type VideoValues, videoRecord } from './transcode.service.js';
 
 export const ingestLimits = {
   /** Files up to this size are read once into memory and shared by hashing, encryption and decoding. Mutable so that a test can lower it. */
@@ -204,12 +205,15 @@ export class IngestService {
   /** Everything after the bytes are in hand: metadata, previews and the video probe beside the sealing, then the commit. */
   private async keep({ arrival, type, stat, written, source }: InHand): Promise<IngestOutcome> {
     const { store, keyring } = this.deps;
-    const metadata = readMetadata(source, type, { fileMtime: stat.mtime, sidecarPath: arrival.sidecarPath });
+    // One ffprobe of a video serves its metadata, its poster and its asset_video row; each takes a failure its own way.
+    const probe = type.kind === 'video' ? readVideoProbe(source, type) : undefined;
+    probe?.catch(() => undefined);
+    const metadata = readMetadata(source, type, { fileMtime: stat.mtime, sidecarPath: arrival.sidecarPath, videoProbe: probe });
     // Never rejects: an unreadable video gets a row that says why.
-    const video = type.kind === 'video' ? withScratch(async (scratch) => probeForRecord(await sourcePath(source, scratch, type.ext))) : undefined;
+    const video = probe && videoRecord(probe);
     const staged: Staged[] = [];
     try {
-      const [original, meta, result] = await settleAll([written, metadata, this.previews(source, type)], (w) => store.discard(w.tmpPath));
+      const [original, meta, result] = await settleAll([written, metadata, this.previews(source, type, probe)], (w) => store.discard(w.tmpPath));
       staged.push({ ...original, kind: 'original' });
       const clues = await this.motion.clues(arrival, type, meta, source);
       if ('previews' in result) {
@@ -228,10 +232,10 @@ export class IngestService {
     }
   }
 
-  private async previews(source: MediaSource, type: FileType): Promise<PreviewResult> {
+  private async previews(source: MediaSource, type: FileType, videoProbe?: Promise<VideoProbe>): Promise<PreviewResult> {
     if (type.kind === 'other') return { flag: { code: 'unsupported', reason: `not a photo or video format Heirloom knows (${type.mime})` } };
     try {
-      return { previews: await makePreviews(source, type) };
+      return { previews: await makePreviews(source, type, videoProbe) };
     } catch (err) {
       if (err instanceof UserError) return { flag: { code: 'undecodable', reason: err.message } };
       throw err;

@@ -57,13 +57,9 @@ function unreadableValues(err: unknown): VideoValues {
   return { playable: false, transcodeState: 'failed', transcodeError: err instanceof Error ? err.message : String(err) };
 }
 
-/** Probes a video file for its asset_video row; never throws (an unreadable video gets a 'failed' row). */
-export async function probeForRecord(file: string): Promise<VideoValues> {
-  try {
-    return videoValues(await probeVideo(file));
-  } catch (err) {
-    return unreadableValues(err);
-  }
+/** A video's asset_video row from its probe; never throws (an unreadable video gets a 'failed' row). */
+export function videoRecord(probe: Promise<VideoProbe>): Promise<VideoValues> {
+  return probe.then(videoValues, unreadableValues);
 }
 
 export interface TranscodeDeps {
@@ -167,7 +163,7 @@ export class TranscodeService {
       for (const video of batch) {
         opts.signal.throwIfAborted();
         const lent = await serveBlob(await store.open(video.originalBlobId, keyring));
-        const values = await probeForRecord(lent.url).finally(() => lent.close());
+        const values = await videoRecord(probeVideo(lent.url)).finally(() => lent.close());
         db.transaction((tx) => {
           if (findVideo(tx, video.id)) return;
           insertVideo(tx, { ...values, assetId: video.id });

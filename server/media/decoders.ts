@@ -7,6 +7,7 @@ import type { MediaSource } from './metadata.js';
 import { runTool, ToolError } from './run-tool.js';
 import { type Scratch, sourcePath } from './scratch.js';
 import { readTagsWithExiftool } from './tags.js';
+import type { VideoProbe } from './video-probe.js';
 import { videoPoster } from './video-poster.js';
 
 /** Something sharp can open, standing in for the original. */
@@ -22,8 +23,9 @@ const TOOL_TIMEOUT_MS = 60_000;
 /** heif-convert and djxl hand over a high-quality JPEG: far quicker to write and read back than PNG at 12 MP. */
 const HANDOVER_JPEG_QUALITY = '95';
 
-export async function decodable(src: MediaSource, type: FileType, scratch: Scratch, previewEdge: number): Promise<Decodable> {
-  if (type.kind === 'video') return videoPoster(await sourcePath(src, scratch, type.ext), previewEdge);
+/** `videoProbe`: a video's probe when the caller has one already. */
+export async function decodable(src: MediaSource, type: FileType, scratch: Scratch, previewEdge: number, videoProbe?: Promise<VideoProbe>): Promise<Decodable> {
+  if (type.kind === 'video') return videoPoster(await sourcePath(src, scratch, type.ext), previewEdge, videoProbe);
   const input = 'buffer' in src ? src.buffer : await sourcePath(src, scratch, type.ext);
   if (isHeif(type)) return (await sharpDecodesHeif(input)) ? { input, orientation: 'exif' } : heifConvert(src, type, scratch);
   if (type.mime === 'image/jxl') return djxl(src, type, scratch);

@@ -56,10 +56,10 @@ const EXIFR_COMPLETE = new Set(['image/jpeg', 'image/tiff']);
  * Everything Heirloom records about a photo or video. Never throws for a damaged or unknown file:
  * whatever could not be read is null, and the capture time falls back to the file's mtime.
  */
-export async function readMetadata(src: MediaSource, type: FileType, opts: { fileMtime: Date; sidecarPath?: string }): Promise<MediaMetadata> {
+export async function readMetadata(src: MediaSource, type: FileType, opts: { fileMtime: Date; sidecarPath?: string; videoProbe?: Promise<VideoProbe> }): Promise<MediaMetadata> {
   const sidecar = opts.sidecarPath ? readTagsWithExiftool(opts.sidecarPath).catch(() => ({})) : undefined;
   if (type.kind === 'video') {
-    const [probe, sidecarTags] = await Promise.all([readVideoProbe(src, type), sidecar]);
+    const [probe, sidecarTags] = await Promise.all([(opts.videoProbe ?? readVideoProbe(src, type)).catch(() => undefined), sidecar]);
     const header = probe && { width: probe.width, height: probe.height, orientation: rotationToOrientation(probe.rotation) };
     return interpret(probe ? videoTags(probe) : {}, sidecarTags, header, type, opts.fileMtime);
   }
@@ -101,8 +101,8 @@ async function readTags(src: FileSource, type: FileType): Promise<Tags> {
 }
 
 /** A video's container and stream as ffprobe reads them, from the file, its loopback URL, or a scratch copy of a buffer. */
-function readVideoProbe(src: MediaSource, type: FileType): Promise<VideoProbe | undefined> {
-  return withScratch(async (scratch) => probeVideo(await sourcePath(src, scratch, type.ext))).catch(() => undefined);
+export function readVideoProbe(src: MediaSource, type: FileType): Promise<VideoProbe> {
+  return withScratch(async (scratch) => probeVideo(await sourcePath(src, scratch, type.ext)));
 }
 
 interface Header {

@@ -8,6 +8,7 @@ import type { FileType } from './detect.js';
 import { closeExiftool } from './exiftool.js';
 import type { MediaSource } from './metadata.js';
 import { withScratch } from './scratch.js';
+import type { VideoProbe } from './video-probe.js';
 
 export interface Previews {
   thumb: Buffer;
@@ -45,12 +46,12 @@ const THUMBHASH_EDGE = 100;
  * from those pixels. RAW, HEIC (HEVC), JPEG XL and video are first turned into something libvips reads.
  * Throws UserError(reason, 'undecodable') for anything that cannot be shown.
  */
-export async function makePreviews(src: MediaSource, type: FileType): Promise<Previews> {
+export async function makePreviews(src: MediaSource, type: FileType, videoProbe?: Promise<VideoProbe>): Promise<Previews> {
   if (type.kind === 'other') throw new UserError(`not a photo or video format Heirloom can show (${type.mime})`, 'undecodable');
   // A video lent to ffmpeg as a loopback URL is never empty: ingest refuses those.
   const bytes = 'buffer' in src ? src.buffer.length : 'url' in src ? 1 : (await stat(src.path)).size;
   if (bytes === 0) throw new UserError('file is empty', 'undecodable');
-  return withScratch(async (scratch) => render(await decodable(src, type, scratch, PREVIEW_EDGE), type));
+  return withScratch(async (scratch) => render(await decodable(src, type, scratch, PREVIEW_EDGE, videoProbe), type));
 }
 
 /** Ends the helper processes media work keeps running (exiftool); call at shutdown and in test teardown. */

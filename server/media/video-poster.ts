@@ -15,8 +15,8 @@ const DARK_MEAN = 20;
  * A representative poster frame, upright and scaled to fit `edge`: sampled from ~10% in (at most 30 s),
  * and if that is black, from the middle, then from the start; a video dark throughout keeps its darkness.
  */
-export async function videoPoster(file: string, edge: number): Promise<Decodable> {
-  const stream = await probeVideo(file);
+export async function videoPoster(file: string, edge: number, probe: Promise<VideoProbe> = probeVideo(file)): Promise<Decodable> {
+  const stream = await probe;
   const starts = stream.durationS ? [Math.min(stream.durationS * 0.1, 30), stream.durationS * 0.5, 0] : [0];
   let fallback: Buffer | undefined;
   for (const start of starts) {
