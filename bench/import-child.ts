@@ -10,7 +10,7 @@ import { Keyring } from '../server/vault/keyring.js';
 import { timed } from './measure.js';
 
 /**
- * Imports a folder into a fresh vault in its own process and prints {seconds, maxRssKb} as JSON,
+ * Imports a folder into a fresh vault in its own process and prints {seconds, cpuSeconds, maxRssKb} as JSON,
  * so the bench sees this import's memory alone. The warm-up folder is imported first, untimed, as
  * the baseline warms up too: first-use module loading is start-up cost, not ingest cost.
  * Usage: node import-child.js <folder> <warm-up folder> <concurrency>
@@ -26,11 +26,13 @@ try {
     await importFolder(ctx.ingest, await scanFolder(warmup), { ownerId: owner.id, concurrency: Number(concurrency) });
     const scan = await scanFolder(folder);
     let imported = 0;
+    const cpu = process.cpuUsage();
     const seconds = await timed(async () => {
       imported = (await importFolder(ctx.ingest, scan, { ownerId: owner.id, concurrency: Number(concurrency) })).imported;
     });
     if (imported !== scan.files.length) throw new Error(`imported ${imported} of ${scan.files.length}`);
-    process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS }));
+    const { user, system } = process.cpuUsage(cpu);
+    process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (user + system) / 1e6, maxRssKb: process.resourceUsage().maxRSS }));
   } finally {
     await ctx.close();
   }
