@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, ne, or } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { users, type User } from '../users/users.table.js';
 import { sessions, type Session } from './sessions.table.js';
 
@@ -7,8 +8,14 @@ export function insertSession(db: Db, row: typeof sessions.$inferInsert): Sessio
   return db.insert(sessions).values(row).returning().get();
 }
 
+const sessionByHash = preparedPerDb((db) => db.select().from(sessions).where(eq(sessions.tokenHash, sql.placeholder('tokenHash'))).prepare());
+const userById = preparedPerDb((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare());
+
+/** Asked on every request: two lookups by key, each a few microseconds, where SQLite took far longer over the join. */
 export function findSessionByHash(db: Db, tokenHash: string): { session: Session; user: User } | undefined {
-  return db.select({ session: sessions, user: users }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.tokenHash, tokenHash)).get();
+  const session = sessionByHash(db).get({ tokenHash });
+  const user = session && userById(db).get({ id: session.userId });
+  return user && { session: session!, user };
 }
 
 export function touchSession(db: Db, id: number, at: Date, ip: string): void {

@@ -1,9 +1,12 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { preparedPerDb } from './prepared.js';
 import { settings } from './settings.table.js';
 
+const settingByKey = preparedPerDb((db) => db.select().from(settings).where(eq(settings.key, sql.placeholder('key'))).prepare());
+
 export function getSetting(db: Db, key: string): string | undefined {
-  return db.select().from(settings).where(eq(settings.key, key)).get()?.value;
+  return settingByKey(db).get({ key })?.value;
 }
 
 export function putSetting(db: Db, key: string, value: string): void {

@@ -17,7 +17,17 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  * marks as cross-site are refused outright. API-token requests carry no ambient credential and are exempt.
  */
 export function csrfProtection(db: Db, key: Buffer): MiddlewareHandler<AppEnv> {
-  const sign = (subject: string) => createHmac('sha256', key).update(subject).digest('base64url');
+  // Every request carries a token for its pages, so the HMACs of recent subjects are kept rather than redone.
+  const signed = new Map<string, string>();
+  const sign = (subject: string) => {
+    let token = signed.get(subject);
+    if (!token) {
+      if (signed.size >= 10_000) signed.clear();
+      token = createHmac('sha256', key).update(subject).digest('base64url');
+      signed.set(subject, token);
+    }
+    return token;
+  };
   return async (c, next) => {
     const actor = c.var.actor;
     const session = actor?.via.kind === 'session' ? actor.via.sessionId : c.var.pendingMfa?.session.id;

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { assetMetadata, assets, assetVersions, type Asset, type NewAsset, type NewAssetMetadata } from './assets.table.js';
 import { assetMotion, type MotionSource } from './video.table.js';
 
@@ -195,12 +196,17 @@ export function findAssetForViewer(db: Db, id: number): ViewerAsset | undefined 
 }
 
 /** The asset a derived blob (thumbnail or preview) belongs to, for the access check before serving it. */
-export function findByDerivedBlob(db: Db, blobId: string): Pick<Asset, 'id' | 'ownerId' | 'thumbBlobId' | 'previewBlobId'> | undefined {
-  return db
+const byDerivedBlob = preparedPerDb((db) =>
+  db
     .select({ id: assets.id, ownerId: assets.ownerId, thumbBlobId: assets.thumbBlobId, previewBlobId: assets.previewBlobId })
     .from(assets)
-    .where(or(eq(assets.thumbBlobId, blobId), eq(assets.previewBlobId, blobId)))
-    .get();
+    .where(or(eq(assets.thumbBlobId, sql.placeholder('blobId')), eq(assets.previewBlobId, sql.placeholder('blobId'))))
+    .prepare(),
+);
+
+/** The item a thumbnail or preview belongs to (asked for every image a page shows). */
+export function findByDerivedBlob(db: Db, blobId: string): Pick<Asset, 'id' | 'ownerId' | 'thumbBlobId' | 'previewBlobId'> | undefined {
+  return byDerivedBlob(db).get({ blobId });
 }
 
 export type AssetOfBlob = Pick<Asset, 'id' | 'ownerId' | 'originalBlobId' | 'thumbBlobId' | 'previewBlobId' | 'originalName' | 'kind'>;
