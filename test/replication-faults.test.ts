@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { closeMedia } from '../server/media/previews.js';
 import { packageRoot } from '../server/paths.js';
 import type { TargetCredentials } from '../server/replication/open-remote.js';
 import { blobKey } from '../server/replication/replica-layout.js';
+import { SftpRemote } from '../server/replication/sftp-remote.js';
 import { replicateJob } from '../server/replication/replicate.job.js';
 import { replicationLedger, replicationTargets } from '../server/replication/replication.table.js';
 import type { TargetOptions } from '../server/replication/targets.service.js';
@@ -180,6 +182,19 @@ describe('a target that cannot be reached or logged into', () => {
     await expect(bucket).rejects.toThrow(`Cannot reach http://127.0.0.1:${port} bucket b (ECONNREFUSED). Is it online?`);
     await expect(v.ctx.background.targets.add({ name: 'unplugged', url: path.join(scratch, 'not-mounted') })).rejects.toThrow(/is not there\. Is the disk plugged in and mounted\?/);
     expect(v.ctx.background.targets.list()).toEqual([]);
+  });
+
+  it('gives up on a server that accepts the connection and never answers, saying so', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const remote = new SftpRemote({ host: '127.0.0.1', port, username: sshd.user, root: '/srv', privateKey: await readFile(sshd.privateKeyPath, 'utf8'), timeoutMs: 500 });
+      await expect(remote.connect()).rejects.toThrow(`${sshd.user}@127.0.0.1:${port} did not answer in time.`);
+      await remote.close();
+    } finally {
+      silent.close();
+    }
   });
 
   it('refuses a wrong SSH key with a message about the login', async () => {
