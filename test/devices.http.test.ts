@@ -165,6 +165,20 @@ describe('devices: API tokens', () => {
     expect(audited('token-revoked')).toBe(1);
   });
 
+  it('offers a viewer full access only, and refuses an upload-only token a viewer could not use', async () => {
+    await createUser(v.ctx.db, { username: 'grandpa', role: 'viewer', password: TEST_PASSWORD });
+    const web = await signedIn('grandpa');
+    const page = await (await web.get('/account/devices')).text();
+    expect(page).not.toContain('value="upload"');
+    expect(page).toContain('<option value="full">Full access: can see what is shared with you</option>');
+    const refused = await web.post('/account/tokens', { name: 'Tablet', scope: 'upload' });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('A viewer cannot add photos, so an upload-only token would do nothing.');
+    expect(v.ctx.db.$client.prepare("SELECT count(*) AS n FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = 'grandpa'").get()).toEqual({ n: 0 });
+    const token = await createToken(web, 'Tablet', 'full');
+    expect((await api('/api/v1/me', token)).status).toBe(200);
+  });
+
   it('refuses a nameless token with a clear message', async () => {
     const web = await signedIn('anna');
     await web.get('/account/devices');

@@ -18,6 +18,9 @@ export class ApiTokenService {
     const name = input.name.trim();
     if (name.length < 1 || name.length > 64) throw new UserError('Give the device a name of 1 to 64 characters, such as "Anna\'s phone".', 'invalid-name');
     if (!tokenScopes.includes(input.scope as TokenScope)) throw new UserError(`The scope must be one of ${tokenScopes.join(', ')}.`, 'invalid-scope');
+    if (input.scope === 'upload' && user.role === 'viewer') {
+      throw new UserError('A viewer cannot add photos, so an upload-only token would do nothing. Choose full access to let an app show what is shared with you.', 'invalid-scope');
+    }
     const { token, hash } = newSecretToken('hlt');
     const row = this.db.insert(apiTokens).values({ userId: user.id, name, scope: input.scope as TokenScope, tokenHash: hash }).returning().get();
     recordAudit(this.db, { event: 'token-created', actor: user, ip: client.ip, detail: `${name} (${row.scope})` });

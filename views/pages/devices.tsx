@@ -131,10 +131,16 @@ export function DevicesPage(props: {
           <Field label="Device name" name="name" value={props.tokenName} maxlength={64} hint={'For example "Anna\'s phone" or "Laptop sync".'} />
           <div class="field">
             <label for="f-scope">Access</label>
-            <select id="f-scope" name="scope">
-              <option value="upload">Upload only: can add photos, cannot see any</option>
-              <option value="full">Full access: can see and add photos</option>
-            </select>
+            {props.page.user?.role === 'viewer' ? (
+              <select id="f-scope" name="scope">
+                <option value="full">Full access: can see what is shared with you</option>
+              </select>
+            ) : (
+              <select id="f-scope" name="scope">
+                <option value="upload">Upload only: can add photos, cannot see any</option>
+                <option value="full">Full access: can see and add photos</option>
+              </select>
+            )}
           </div>
           <button type="submit" class="primary">Create token</button>
         </form>
