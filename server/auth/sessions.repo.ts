@@ -1,7 +1,8 @@
 import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { preparedPerDb } from '../db/prepared.js';
-import { users, type User } from '../users/users.table.js';
+import { findUserById } from '../users/users.repo.js';
+import type { User } from '../users/users.table.js';
 import { sessions, type Session } from './sessions.table.js';
 
 export function insertSession(db: Db, row: typeof sessions.$inferInsert): Session {
@@ -9,12 +10,11 @@ export function insertSession(db: Db, row: typeof sessions.$inferInsert): Sessio
 }
 
 const sessionByHash = preparedPerDb((db) => db.select().from(sessions).where(eq(sessions.tokenHash, sql.placeholder('tokenHash'))).prepare());
-const userById = preparedPerDb((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare());
 
 /** Asked on every request: two lookups by key, each a few microseconds, where SQLite took far longer over the join. */
 export function findSessionByHash(db: Db, tokenHash: string): { session: Session; user: User } | undefined {
   const session = sessionByHash(db).get({ tokenHash });
-  const user = session && userById(db).get({ id: session.userId });
+  const user = session && findUserById(db, session.userId);
   return user && { session: session!, user };
 }
 

@@ -1,13 +1,17 @@
-import { asc, count, eq } from 'drizzle-orm';
+import { asc, count, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { users, type User } from './users.table.js';
 
 export function findUserByName(db: Db | Tx, username: string): User | undefined {
   return db.select().from(users).where(eq(users.username, username)).get();
 }
 
+const userById = preparedPerDb((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare());
+
+/** Asked for every signed-in request (after its session or API token). */
 export function findUserById(db: Db, id: number): User | undefined {
-  return db.select().from(users).where(eq(users.id, id)).get();
+  return userById(db).get({ id });
 }
 
 export function insertUser(db: Db | Tx, user: typeof users.$inferInsert): User {
