@@ -1,14 +1,14 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { jobs } from '../jobs/jobs.table.js';
 import { assets, type Asset } from './assets.table.js';
 import { assetVideo, type AssetVideo } from './video.table.js';
 
 export type VideoAsset = Pick<Asset, 'id' | 'ownerId' | 'kind' | 'mime' | 'originalName' | 'originalBlobId' | 'trashedAt'> & { video: AssetVideo | null };
 
-/** An item with what ffprobe found in it (null when it is not a video, or was stored before probing). */
-export function findVideoAsset(db: Db, id: number): VideoAsset | undefined {
-  return db
+const assetById = preparedPerDb((db) =>
+  db
     .select({
       id: assets.id,
       ownerId: assets.ownerId,
@@ -17,12 +17,20 @@ export function findVideoAsset(db: Db, id: number): VideoAsset | undefined {
       originalName: assets.originalName,
       originalBlobId: assets.originalBlobId,
       trashedAt: assets.trashedAt,
-      video: assetVideo,
     })
     .from(assets)
-    .leftJoin(assetVideo, eq(assetVideo.assetId, assets.id))
-    .where(eq(assets.id, id))
-    .get();
+    .where(eq(assets.id, sql.placeholder('id')))
+    .prepare(),
+);
+const videoOf = preparedPerDb((db) => db.select().from(assetVideo).where(eq(assetVideo.assetId, sql.placeholder('id'))).prepare());
+
+/**
+ * An item with what ffprobe found in it (null when it is not a video, or was stored before probing).
+ * Asked by every Range request of a playing video: two prepared lookups by key, not a join.
+ */
+export function findVideoAsset(db: Db, id: number): VideoAsset | undefined {
+  const asset = assetById(db).get({ id });
+  return asset && { ...asset, video: videoOf(db).get({ id }) ?? null };
 }
 
 /** How far the running transcode of a video has got, as its job last reported it. */
