@@ -13,6 +13,7 @@ import { createLogger } from '../server/log.js';
 import { closeMedia } from '../server/media/previews.js';
 import { packageRoot } from '../server/paths.js';
 import type { TargetCredentials } from '../server/replication/open-remote.js';
+import { SourceError } from '../server/replication/remote.js';
 import { blobKey } from '../server/replication/replica-layout.js';
 import { SftpRemote } from '../server/replication/sftp-remote.js';
 import { replicateJob } from '../server/replication/replicate.job.js';
@@ -368,26 +369,51 @@ describe.each<Kind>(['dir', 'sftp', 's3'])('a local blob that fails its own chec
     // One gone altogether is refused the same way, not taken for the target failing.
     const gone = rows[2]!;
     await rename(v.ctx.store.pathFor(gone.id), path.join(v.dir, 'moved-away'));
+    // One large enough for a multipart upload to S3, damaged near its end: its parts must never be completed.
+    const [big] = await addBlobs(v, 1, 17 * 1024 * 1024);
+    await flipByte(v.ctx.store.pathFor(big!.id), big!.cipherSize - 10);
 
     // A new target: the damaged blob is refused, and no snapshot is sent that would refer to it.
     const fresh = await makePlace(kind);
     await v.ctx.background.targets.add({ name: 'fresh', url: fresh.url, credentials: fresh.credentials, options: fresh.options });
     const err = await v.ctx.background.replication.sync('fresh').then(() => undefined, (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect(err!.message).toMatch(/fail their own checksum here/);
-    expect(err!.message).toMatch(/^2 blobs .*: 2 fail their own checksum here/);
+    expect(err!.message).toMatch(/^3 blobs .*: 3 fail their own checksum here/);
     expect(v.ctx.background.targets.get('fresh').lastError).toBe(err!.message);
     const sent = await fresh.files();
     expect(sent.sort()).toEqual(rows.filter((r) => r !== bad && r !== gone).map((r) => blobKey(r.id)).sort());
     await rename(path.join(v.dir, 'moved-away'), v.ctx.store.pathFor(gone.id));
+    await flipByte(v.ctx.store.pathFor(big!.id), big!.cipherSize - 10);
 
     // The old target, its ledger lost (removed and added again): its good copy is kept, not replaced.
     v.ctx.background.targets.remove('usb');
     await v.ctx.background.targets.add({ name: 'usb', url: place.url, credentials: place.credentials, options: place.options });
     const resync = await v.ctx.background.replication.sync('usb');
-    expect(resync).toMatchObject({ uploaded: 0, alreadyThere: 4 });
+    expect(resync).toMatchObject({ uploaded: 1, alreadyThere: 4 });
     expect(sha256(await readFile(place.fileOf(blobKey(bad.id))))).toBe(bad.cipherSha256);
-    expect(await v.ctx.background.replication.verify('usb')).toMatchObject({ verified: 4, corrupt: 0 });
+    expect(await v.ctx.background.replication.verify('usb')).toMatchObject({ verified: 5, corrupt: 0 });
+  });
+});
+
+describe.each<Kind>(['dir', 'sftp', 's3'])('an upload to a %s target that is cancelled', (kind) => {
+  it('ends with the reason it was cancelled for, never as a damaged local blob, and leaves nothing there', async () => {
+    const v = await vault();
+    const [row] = await addBlobs(v, 1, 17 * 1024 * 1024);
+    const place = await makePlace(kind);
+    const target = await v.ctx.background.targets.add({ name: 'far', url: place.url, credentials: place.credentials, options: place.options });
+    const remote = await v.ctx.background.targets.connect(target);
+    try {
+      const controller = new AbortController();
+      const reason = new Error('Cancelled.');
+      controller.abort(reason);
+      const err = await remote.put(blobKey(row!.id), v.ctx.store.pathFor(row!.id), row!.cipherSize, { signal: controller.signal, sha256: row!.cipherSha256 }).then(() => undefined, (e: unknown) => e as Error);
+      expect(err).toBeDefined();
+      expect(err).not.toBeInstanceOf(SourceError);
+      expect(err!.message).toMatch(/Cancelled\.|aborted/i);
+      expect(await place.files()).toEqual([]);
+    } finally {
+      await remote.close();
+    }
   });
 });
 

@@ -19,10 +19,10 @@ export class SourceError extends Error {
   }
 }
 
-/** A failed read of the local file becomes a SourceError, so that it is not taken for the target failing. */
-export function fromSource<T>(file: string, reading: Promise<T>): Promise<T> {
+/** A failed read of the local file becomes a SourceError, so that it is not taken for the target failing; a cancelled one stays what it is. */
+export function fromSource<T>(file: string, reading: Promise<T>, signal?: AbortSignal): Promise<T> {
   return reading.catch((err: unknown) => {
-    throw (err as Error).name === 'AbortError' ? err : new SourceError(file, err);
+    throw signal?.aborted || (err as Error).name === 'AbortError' ? err : new SourceError(file, err);
   });
 }
 
@@ -31,7 +31,7 @@ export async function* sourceChunks(file: string, hash: Hash, signal?: AbortSign
   const chunks = hashedChunks(file, hash, signal);
   try {
     for (;;) {
-      const next = await fromSource(file, chunks.next());
+      const next = await fromSource(file, chunks.next(), signal);
       if (next.done) return;
       yield next.value;
     }

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserError } from '../errors.js';
-import { sha256OfFile } from '../vault/file-sha256.js';
 import { type PutOptions, type Remote, type RemoteObject, fromSource, SourceError } from './remote.js';
 
 export interface S3Options {
@@ -50,14 +49,13 @@ export class S3Remote implements Remote {
 
   async put(key: string, file: string, size: number, opts: PutOptions = {}): Promise<void> {
     const { signal } = opts;
-    // A small file is checked in memory; a large one is read once more first, as the SDK completes a multipart upload on its own.
-    const body = size > PART_SIZE ? undefined : await fromSource(file, readFile(file));
-    if (opts.sha256 && (body ? createHash('sha256').update(body).digest('hex') : await fromSource(file, sha256OfFile(file, signal))) !== opts.sha256) {
-      throw new SourceError(file);
-    }
+    // A small file is checked in memory; a large one as it streams, failing before its end so the multipart upload is never completed.
+    const body = size > PART_SIZE ? undefined : await fromSource(file, readFile(file), signal);
+    if (body && opts.sha256 && createHash('sha256').update(body).digest('hex') !== opts.sha256) throw new SourceError(file);
+    const streamed = body ? undefined : checkedStream(file, opts.sha256);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.opts.bucket, Key: this.key(key), Body: body ?? createReadStream(file, { highWaterMark: 1 << 20 }), ContentLength: body ? size : undefined },
+      params: { Bucket: this.opts.bucket, Key: this.key(key), Body: body ?? streamed!.stream, ContentLength: body ? size : undefined },
       partSize: PART_SIZE,
       queueSize: 2,
       leavePartsOnError: false,
@@ -65,9 +63,13 @@ export class S3Remote implements Remote {
     const onAbort = () => void upload.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      // The listener above only hears an abort still to come.
+      signal?.throwIfAborted();
       await upload.done();
     } catch (err) {
-      throw friendly(err, this.opts);
+      // The SDK may report its own follow-up failure (aborting the multipart upload) instead of the stream's.
+      const refused = streamed?.failure();
+      throw refused ?? friendly(err, this.opts);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -142,4 +144,23 @@ function friendly(err: unknown, opts: S3Options): Error {
     return new Error(`${where}: ${what}${err.message && err.message !== 'UnknownError' ? `: ${err.message}` : ''}`, { cause: err });
   }
   return err as Error;
+}
+
+/** A file as a stream that fails with a SourceError before its end when it cannot be read or its bytes do not hash to `sha256`. */
+function checkedStream(file: string, sha256: string | undefined): { stream: Readable; failure(): SourceError | undefined } {
+  const hash = createHash('sha256');
+  let failure: SourceError | undefined;
+  const checked = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      if (sha256 && hash.digest('hex') !== sha256) failure = new SourceError(file);
+      done(failure ?? null);
+    },
+  });
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  source.once('error', (err) => checked.destroy((failure = new SourceError(file, err))));
+  return { stream: source.pipe(checked), failure: () => failure };
 }

@@ -71,9 +71,14 @@ export class SftpRemote implements Remote {
         password,
         privateKey,
         readyTimeout: this.opts.timeoutMs ?? 20_000,
+        // A connection that died without closing (a NAS asleep, a network change) is found and dropped.
+        keepaliveInterval: 15_000,
+        keepaliveCountMax: 3,
         retries: 0,
         hostVerifier: (key: Buffer) => verify(createHash('sha256').update(key).digest('base64')),
       });
+      // ssh2 fails the requests in flight when the channel ends, and never answers one made after that.
+      wrapper.once('end', () => closedChannels.add(wrapper));
       wrapper.once('close', () => closedChannels.add(wrapper));
       return { wrapper, socket };
     } catch (err) {
@@ -152,14 +157,19 @@ export class SftpRemote implements Remote {
     const dest = this.file(key);
     const part = `${dest}.part-${process.pid}`;
     try {
-      await this.onLane(async (channel) => {
-        const sha256 = await this.send(channel, file, part, opts.signal);
-        if (opts.sha256 && sha256 !== opts.sha256) throw new SourceError(file);
-        // posix-rename replaces an existing object atomically (plain SFTP rename refuses to).
-        await request<void>(channel.wrapper, (cb) => channel.wrapper.ext_openssh_rename(part, dest, cb));
+      await this.onLane(async ({ wrapper, socket }) => {
+        try {
+          const sha256 = await this.send(wrapper, socket, file, part, opts.signal);
+          if (opts.sha256 && sha256 !== opts.sha256) throw new SourceError(file);
+          // posix-rename replaces an existing object atomically (plain SFTP rename refuses to).
+          await request<void>(wrapper, (cb) => wrapper.ext_openssh_rename(part, dest, cb));
+        } catch (err) {
+          // Over the upload's own connection first: the main one may be the one that failed.
+          await request<void>(wrapper, (cb) => wrapper.unlink(part, cb)).catch(() => this.sftp.delete(part, true).catch(() => undefined));
+          throw err;
+        }
       });
     } catch (err) {
-      await this.sftp.delete(part, true).catch(() => undefined);
       throw err instanceof SourceError ? err : friendly(err, this.opts);
     }
   }
@@ -168,24 +178,27 @@ export class SftpRemote implements Remote {
    * Writes a file to `dest` with several large writes in flight, hashing the bytes as they are read,
    * so the file is read once for both. Returns their SHA-256 (hex).
    */
-  private async send({ wrapper, socket }: Channel, file: string, dest: string, signal?: AbortSignal): Promise<string> {
+  private async send(wrapper: SFTPWrapper, socket: Socket, file: string, dest: string, signal?: AbortSignal): Promise<string> {
     const hash = createHash('sha256');
-    const source = await fromSource(file, open(file, 'r'));
+    const source = await fromSource(file, open(file, 'r'), signal);
     const readSize = WRITE_SIZE * WRITES_PER_READ;
     const buffers = this.readBuffers.pop() ?? Array.from({ length: READS_IN_FLIGHT }, () => Buffer.allocUnsafeSlow(readSize));
     const free = [...buffers];
     let failure: unknown;
     let wake: (() => void) | undefined;
     const settled = () => new Promise<void>((resolve) => (wake = resolve));
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    const allAnswered = () => free.length === buffers.length;
     let handle: Buffer | undefined;
     try {
       handle = await this.create(wrapper, dest);
       for (let position = 0; ; ) {
-        while (free.length === 0 && failure === undefined) await settled();
+        while (free.length === 0 && failure === undefined && !signal?.aborted) await settled();
         if (failure !== undefined) throw failure;
         signal?.throwIfAborted();
         const buffer = free.pop()!;
-        const { bytesRead } = await fromSource(file, source.read(buffer, 0, readSize, position));
+        const { bytesRead } = await fromSource(file, source.read(buffer, 0, readSize, position), signal);
         if (bytesRead === 0) {
           free.push(buffer);
           break;
@@ -206,8 +219,9 @@ export class SftpRemote implements Remote {
         socket.uncork();
         position += bytesRead;
       }
-      while (free.length < buffers.length && failure === undefined) await settled();
+      while (!allAnswered() && failure === undefined && !signal?.aborted) await settled();
       if (failure !== undefined) throw failure;
+      signal?.throwIfAborted();
       // Reused only after a clean finish: after a failure a write might still hold one.
       this.readBuffers.push(buffers);
       const written = handle;
@@ -215,8 +229,16 @@ export class SftpRemote implements Remote {
       // A server may report a failed write only when the file is closed.
       await request<void>(wrapper, (cb) => wrapper.close(written, cb));
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       await source.close();
-      if (handle) await request<void>(wrapper, (cb) => wrapper.close(handle!, cb)).catch(() => undefined);
+      if (handle) {
+        // Writes still on their way must not outlive the handle: ssh2 sends the rest of a write longer than
+        // the server takes only as the first part is answered, and a handle number can be given out again.
+        while (!allAnswered() && !closedChannels.has(wrapper) && !signal?.aborted) await settled();
+        const closing = request<void>(wrapper, (cb) => wrapper.close(handle!, cb)).catch(() => undefined);
+        // A cancelled pass does not wait on a server that may not answer; its connection is closed next.
+        if (!signal?.aborted) await closing;
+      }
     }
     return hash.digest('hex');
   }
