@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openDb } from '../server/db/client.js';
 import { integrityProblems } from '../server/integrity/integrity.table.js';
 import { jobs, type Job } from '../server/jobs/jobs.table.js';
 import { assets } from '../server/library/assets.table.js';
@@ -13,16 +12,13 @@ import { TrashService } from '../server/library/trash.service.js';
 import { closeExiftool } from '../server/media/exiftool.js';
 import { closeMedia } from '../server/media/previews.js';
 import { probeVideo } from '../server/media/video-probe.js';
-import { openRemote } from '../server/replication/open-remote.js';
-import { blobKey } from '../server/replication/replica-layout.js';
 import { replicationDeletes } from '../server/replication/replication.table.js';
-import { restoreFromRemote } from '../server/replication/restore.js';
-import { parseTargetUrl } from '../server/replication/target-url.js';
 import { closeBlobUrls } from '../server/vault/blob-url.js';
 import { findBlob } from '../server/vault/blobs.repo.js';
 import { HEADER_SIZE } from '../server/vault/format.js';
 import { makeFixtureDir, makeLivePhoto, makeMotionPhoto, makeVideo, removeFixtureDir } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
+import { expectWebCopyOffsite } from './helpers/offsite.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
@@ -255,30 +251,9 @@ describe('the motion web copy in the vault', () => {
   it('goes off-site with the previews, and a restore without it queues it again', async () => {
     const id = await hevcLivePhoto('IMG_1009', 1009);
     const copy = motionOf(id).transcodeBlobId!;
-    const lean = path.join(dir, 'lean');
-    const full = path.join(dir, 'full');
-    await mkdir(lean);
-    await mkdir(full);
-    await v.ctx.background.targets.add({ name: 'lean', url: lean, options: { includePreviews: false } });
-    await v.ctx.background.targets.add({ name: 'full', url: full });
-    await v.ctx.background.replication.sync('lean');
-    await v.ctx.background.replication.sync('full');
-    const holds = async (root: string, blobId: string) => (await openRemote(parseTargetUrl(root), {}, {})).head(blobKey(blobId));
-    expect(await holds(full, copy)).toBeTruthy();
-    expect(await holds(lean, copy)).toBeFalsy();
-
-    const restored = path.join(dir, 'restored');
-    const result = await restoreFromRemote(await openRemote(parseTargetUrl(lean), {}, {}), v.ctx.keyring, restored);
-    expect(result.missingOriginals).toEqual([]);
-    expect(result.toRegenerate).not.toContain(copy);
-    expect(result.transcodesDropped).toBeGreaterThanOrEqual(1);
-    const db = openDb(path.join(restored, 'heirloom.db'));
-    try {
+    const still = v.ctx.db.select({ blobId: assets.originalBlobId }).from(assets).where(eq(assets.id, id)).get()!;
+    await expectWebCopyOffsite(v, dir, copy, still.blobId, (db) => {
       expect(findMotion(db, id)).toMatchObject({ transcodeState: 'pending', transcodeBlobId: null });
-      expect(findBlob(db, copy)).toBeUndefined();
-      expect(videoWorkWaiting(db)).toBe(true);
-    } finally {
-      db.$client.close();
-    }
+    });
   });
 });

@@ -1,31 +1,27 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
+import { copyFile, open, readFile, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openDb } from '../server/db/client.js';
 import { UserError } from '../server/errors.js';
 import { integrityProblems } from '../server/integrity/integrity.table.js';
 import { findJob, updateJob } from '../server/jobs/jobs.repo.js';
 import { jobs, type Job } from '../server/jobs/jobs.table.js';
 import { assets, type Asset } from '../server/library/assets.table.js';
-import { findVideo, videoWorkWaiting } from '../server/library/transcode.repo.js';
+import { findVideo } from '../server/library/transcode.repo.js';
 import { TrashService } from '../server/library/trash.service.js';
 import { closeMedia } from '../server/media/previews.js';
 import { transcodeVideo, type TranscodeProgress } from '../server/media/transcode.js';
 import { isBrowserPlayable, probeVideo, type VideoProbe } from '../server/media/video-probe.js';
 import { runTool } from '../server/media/run-tool.js';
-import { openRemote } from '../server/replication/open-remote.js';
-import { blobKey } from '../server/replication/replica-layout.js';
 import { replicationDeletes } from '../server/replication/replication.table.js';
 import { createUser } from '../server/users/users.service.js';
-import { restoreFromRemote } from '../server/replication/restore.js';
-import { parseTargetUrl } from '../server/replication/target-url.js';
 import { closeBlobUrls, serveBlob } from '../server/vault/blob-url.js';
 import { findBlob } from '../server/vault/blobs.repo.js';
 import { HEADER_SIZE } from '../server/vault/format.js';
 import { makeAudioOnly, makeFixtureDir, makeVideo, removeFixtureDir, type VideoOptions } from './fixtures/index.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
+import { expectWebCopyOffsite } from './helpers/offsite.js';
 import { listen } from './helpers/server.js';
 import { WebClient } from './helpers/web-client.js';
 
@@ -298,31 +294,8 @@ describe('off-site copies', () => {
     const { asset } = await ingestVideo('offsite.webm', { container: 'webm' });
     await v.ctx.background.runner.drain();
     const copy = findVideo(v.ctx.db, asset.id)!.transcodeBlobId!;
-    const lean = path.join(dir, 'lean');
-    const full = path.join(dir, 'full');
-    await mkdir(lean);
-    await mkdir(full);
-    await v.ctx.background.targets.add({ name: 'lean', url: lean, options: { includePreviews: false } });
-    await v.ctx.background.targets.add({ name: 'full', url: full });
-    await v.ctx.background.replication.sync('lean');
-    await v.ctx.background.replication.sync('full');
-    const holds = async (root: string, blobId: string) => (await openRemote(parseTargetUrl(root), {}, {})).head(blobKey(blobId));
-    expect(await holds(full, copy)).toBeTruthy();
-    expect(await holds(lean, copy)).toBeFalsy();
-    expect(await holds(lean, asset.originalBlobId)).toBeTruthy();
-
-    const restored = path.join(dir, 'restored');
-    const result = await restoreFromRemote(await openRemote(parseTargetUrl(lean), {}, {}), v.ctx.keyring, restored);
-    expect(result.missingOriginals).toEqual([]);
-    expect(result.toRegenerate).not.toContain(copy);
-    expect(result.transcodesDropped).toBeGreaterThanOrEqual(1);
-    const db = openDb(path.join(restored, 'heirloom.db'));
-    try {
+    await expectWebCopyOffsite(v, dir, copy, asset.originalBlobId, (db) => {
       expect(findVideo(db, asset.id)).toMatchObject({ transcodeState: 'pending', transcodeBlobId: null });
-      expect(findBlob(db, copy)).toBeUndefined();
-      expect(videoWorkWaiting(db)).toBe(true);
-    } finally {
-      db.$client.close();
-    }
+    });
   });
 });

@@ -1,5 +1,6 @@
-import { and, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { replicationDeletes } from '../replication/replication.table.js';
 import type { BlobWindow } from '../vault/blob-url.js';
 import { blobs } from '../vault/blobs.table.js';
@@ -29,8 +30,11 @@ export function insertVideo(tx: Db | Tx, row: NewAssetVideo): void {
   tx.insert(assetVideo).values(row).run();
 }
 
+const videoOf = preparedPerDb((db: Db | Tx) => db.select().from(assetVideo).where(eq(assetVideo.assetId, sql.placeholder('assetId'))).prepare());
+
+/** What ffprobe found in an item (asked by every Range request of a playing video). */
 export function findVideo(db: Db | Tx, assetId: number): AssetVideo | undefined {
-  return db.select().from(assetVideo).where(eq(assetVideo.assetId, assetId)).get();
+  return videoOf(db).get({ assetId });
 }
 
 /** undefined once the item, or its video or motion part, is gone. */

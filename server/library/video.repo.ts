@@ -3,7 +3,8 @@ import type { Db } from '../db/client.js';
 import { preparedPerDb } from '../db/prepared.js';
 import { jobs } from '../jobs/jobs.table.js';
 import { assets, type Asset } from './assets.table.js';
-import { assetVideo, type AssetVideo } from './video.table.js';
+import { findVideo } from './transcode.repo.js';
+import type { AssetVideo } from './video.table.js';
 
 export type VideoAsset = Pick<Asset, 'id' | 'ownerId' | 'kind' | 'mime' | 'originalName' | 'originalBlobId' | 'trashedAt'> & { video: AssetVideo | null };
 
@@ -22,7 +23,6 @@ const assetById = preparedPerDb((db) =>
     .where(eq(assets.id, sql.placeholder('id')))
     .prepare(),
 );
-const videoOf = preparedPerDb((db) => db.select().from(assetVideo).where(eq(assetVideo.assetId, sql.placeholder('id'))).prepare());
 
 /**
  * An item with what ffprobe found in it (null when it is not a video, or was stored before probing).
@@ -30,7 +30,7 @@ const videoOf = preparedPerDb((db) => db.select().from(assetVideo).where(eq(asse
  */
 export function findVideoAsset(db: Db, id: number): VideoAsset | undefined {
   const asset = assetById(db).get({ id });
-  return asset && { ...asset, video: videoOf(db).get({ id }) ?? null };
+  return asset && { ...asset, video: findVideo(db, id) ?? null };
 }
 
 /** How far the running transcode of a video has got, as its job last reported it. */
