@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../server/auth/totp.js';
-import { artifactPath, launchBrowser } from './helpers/browser.js';
+import { artifactPath, launchBrowser, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -20,14 +20,6 @@ afterAll(async () => {
   await server?.close();
   await v.cleanup();
 });
-
-/** Fails the test on any console error or CSP violation the page reports. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
 
 async function signIn(page: Page, password: string, code: string): Promise<void> {
   await page.goto(`${server.url}/login`);

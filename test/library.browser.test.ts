@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, makeVideo, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -36,9 +36,7 @@ afterAll(async () => {
 describe('the library grid in Chromium', () => {
   it('shows every thumbnail, decoded, with no CSP or script errors', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
+    const errors = watchErrors(page);
     await signInPage(page, server.url, 'anna', TEST_PASSWORD);
     await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
     const tiles = await page.locator('.tl-grid .tl-tile img').count();

@@ -5,7 +5,7 @@ import { findMotion } from '../server/library/motion.repo.js';
 import { closeExiftool } from '../server/media/exiftool.js';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeLivePhoto, makeMotionPhoto, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -57,9 +57,7 @@ function motionPlaying(page: Page): Promise<unknown> {
 describe('Live Photos and motion photos in Chromium', () => {
   it('marks them in the timeline, and plays the motion while the mouse rests on the photo', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
+    const errors = watchErrors(page);
     const ranges: (string | undefined)[] = [];
     page.on('request', (r) => r.url().endsWith('/motion') && ranges.push(r.headers().range));
     await signInPage(page, server.url, 'anna', TEST_PASSWORD);

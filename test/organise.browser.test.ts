@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -38,9 +38,7 @@ afterAll(async () => {
 /** A page that records console errors and uncaught exceptions (a CSP violation shows up as one). */
 async function openPage(viewport = { width: 1100, height: 800 }): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = watchErrors(page);
   await signInPage(page, server.url, 'anna', TEST_PASSWORD);
   return { page, errors };
 }

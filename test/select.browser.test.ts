@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTimeline, type SeedMedia } from '../bench/timeline.bench.js';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -60,9 +60,7 @@ afterAll(async () => {
 async function openPage(options: Parameters<Browser['newContext']>[0] = { viewport: { width: 1100, height: 800 } }): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ acceptDownloads: true, ...options });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = watchErrors(page);
   await signInPage(page, server.url, 'anna', TEST_PASSWORD);
   return { page, errors };
 }

@@ -9,7 +9,7 @@ import { EditsService } from '../server/library/edits.service.js';
 import { closeMedia } from '../server/media/previews.js';
 import { users } from '../server/users/users.table.js';
 import { makeFixtureDir, makeJpeg, makeVideo, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -66,14 +66,6 @@ afterAll(async () => {
   await removeFixtureDir(dir);
 });
 
-/** Console errors, page errors and CSP violations: a page under test must have none. */
-function watch(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
-
 async function axe(page: Page, name: string): Promise<void> {
   // The page's CSP forbids injected scripts; this context bypasses CSP for the audit alone.
   await page.addScriptTag({ content: await axeSource });
@@ -122,7 +114,7 @@ describe('the timeline and viewer in Chromium', () => {
   beforeAll(async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
-    errors = watch(page);
+    errors = watchErrors(page);
     await signInPage(page, server.url, 'anna', TEST_PASSWORD);
   });
 
@@ -277,7 +269,7 @@ describe('a rotated photo', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const page = await context.newPage();
-      const errors = watch(page);
+      const errors = watchErrors(page);
       await signInPage(page, server.url, 'anna', TEST_PASSWORD);
       await page.goto(`${server.url}/items/${landscapeId}`);
       await page.waitForFunction(() => document.querySelector<HTMLImageElement>('.viewer-img')?.complete);
@@ -303,7 +295,7 @@ describe('on a phone', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {
       const page = await context.newPage();
-      const errors = watch(page);
+      const errors = watchErrors(page);
       await signInPage(page, server.url, 'anna', TEST_PASSWORD);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, makeTextAsJpg, makeVideo, removeFixtureDir } from './fixtures/index.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { listen } from './helpers/server.js';
 
@@ -68,9 +68,7 @@ const stateOf = (page: Page, name: string) => page.locator('.up-item', { has: pa
 describe('the upload page in Chromium', () => {
   it('uploads three files with per-file and overall progress, and reports the duplicate', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
+    const errors = watchErrors(page);
     await signInPage(page, server.url, 'anna', TEST_PASSWORD);
     await page.getByRole('link', { name: 'Upload' }).click();
     await page.waitForURL('**/upload');

@@ -7,7 +7,7 @@ import { createApp } from '../server/app.js';
 import { closeMedia } from '../server/media/previews.js';
 import { makeFixtureDir, makeJpeg, makeVideo, removeFixtureDir } from './fixtures/index.js';
 import { tool } from './fixtures/tools.js';
-import { artifactPath, launchBrowser, signInPage } from './helpers/browser.js';
+import { artifactPath, launchBrowser, signInPage, watchErrors } from './helpers/browser.js';
 import { openTestVault, TEST_PASSWORD, type TestVault } from './helpers/context.js';
 import { freePort } from './helpers/server.js';
 
@@ -83,9 +83,7 @@ afterAll(async () => {
 describe('a video in the viewer, in Chromium', () => {
   it('plays, seeks to the middle through a Range request, and leaves the arrow keys to the viewer', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
+    const errors = watchErrors(page);
     await signInPage(page, baseUrl, 'anna', TEST_PASSWORD);
     await page.goto(`${baseUrl}/items/${ids.video}`);
 
@@ -146,9 +144,7 @@ describe('a video in the viewer, in Chromium', () => {
     // VP9 in WebM: not on the list a browser is trusted with as it is, so the job makes an H.264 copy.
     await add('webm', await makeVideo(path.join(dir, 'pond.webm'), { container: 'webm', seconds: 4, width: 640, height: 360, audio: true }));
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
+    const errors = watchErrors(page);
     await signInPage(page, baseUrl, 'anna', TEST_PASSWORD);
     await page.goto(`${baseUrl}/items/${ids.webm}`);
     expect(await page.locator('video').count()).toBe(0);

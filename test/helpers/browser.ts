@@ -25,3 +25,11 @@ export async function signInPage(page: Page, baseUrl: string, username: string, 
   await page.getByLabel('Password').fill(password);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
+
+/** Console errors and uncaught exceptions of a page (a CSP violation shows up as one): a page under test must have none. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
