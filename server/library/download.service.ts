@@ -33,6 +33,19 @@ export class DownloadError extends Error {
   }
 }
 
+/**
+ * The item an actor may read, as `find` returns it: 404 when it is missing or anyone else's (the same
+ * answer, so that ids reveal nothing), 410 when it is in the trash (`toDo`: what restoring it lets them do).
+ */
+export function readableItem<T extends { ownerId: number; trashedAt: Date | null; originalName: string }>(actor: Actor | undefined, find: () => T | undefined, toDo: string): T {
+  authorize(actor, { do: 'browse' });
+  const asset = find();
+  if (!asset) throw new AccessError(404, 'There is no such item.');
+  authorize(actor, { do: 'read-item', ownerId: asset.ownerId });
+  if (asset.trashedAt) throw new DownloadError(410, `${asset.originalName} is in the trash. Restore it first to ${toDo} it.`);
+  return asset;
+}
+
 export interface Original {
   asset: DownloadAsset;
   /** Safe to send as Content-Type: from the allowlist, else application/octet-stream. */
@@ -54,12 +67,7 @@ export class DownloadService {
 
   /** The actor's own item (404 for anyone else's or one that is gone; 410 when it is in the trash). */
   original(actor: Actor | undefined, id: number): Original {
-    authorize(actor, { do: 'browse' });
-    const asset = findDownloadAsset(this.deps.db, id);
-    // The same answer as for someone else's item, so that ids reveal nothing.
-    if (!asset) throw new AccessError(404, 'There is no such item.');
-    authorize(actor, { do: 'read-item', ownerId: asset.ownerId });
-    if (asset.trashedAt) throw new DownloadError(410, `${asset.originalName} is in the trash. Restore it first to download it.`);
+    const asset = readableItem(actor, () => findDownloadAsset(this.deps.db, id), 'download');
     // Anything but a recognised photo or video type goes out as an attachment.
     const inline = isMediaMime(asset.mime);
     return { asset, contentType: inline ? asset.mime : 'application/octet-stream', inline };

@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { authorize } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import type { Db, Tx } from '../db/client.js';
-import { AccessError } from '../errors.js';
 import type { RangedBody } from '../http/ranged-response.js';
 import type { Logger } from '../log.js';
 import { type FileType, isHeif } from '../media/detect.js';
@@ -12,7 +10,7 @@ import type { BlobStore } from '../vault/blob-store.js';
 import type { Keyring } from '../vault/keyring.js';
 import type { NewAsset } from './assets.table.js';
 import { openBlobBody } from './blob-body.js';
-import { DownloadError } from './download.service.js';
+import { DownloadError, readableItem } from './download.service.js';
 import { findDownloadAsset } from './download.repo.js';
 import { findMotion, findPairCandidates, foldVideoIntoStill, insertMotion, type PairCandidate } from './motion.repo.js';
 
@@ -95,11 +93,7 @@ export class MotionService {
    * made, else the MOV or embedded video itself; a download is always the part as it was taken.
    */
   motion(actor: Actor | undefined, id: number, opts: { download?: boolean } = {}): MotionFile {
-    authorize(actor, { do: 'browse' });
-    const asset = findDownloadAsset(this.deps.db, id);
-    if (!asset) throw new AccessError(404, 'There is no such item.');
-    authorize(actor, { do: 'read-item', ownerId: asset.ownerId });
-    if (asset.trashedAt) throw new DownloadError(410, `${asset.originalName} is in the trash. Restore it first to play it.`);
+    const asset = readableItem(actor, () => findDownloadAsset(this.deps.db, id), 'play');
     const motion = findMotion(this.deps.db, id);
     if (!motion) throw new DownloadError(404, `${asset.originalName} has no motion to play.`);
     const webCopy = !opts.download && motion.transcodeState === 'done' ? motion.transcodeBlobId : null;

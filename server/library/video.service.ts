@@ -1,8 +1,6 @@
-import { authorize } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import type { Db } from '../db/client.js';
-import { AccessError } from '../errors.js';
-import { DownloadError } from './download.service.js';
+import { DownloadError, readableItem } from './download.service.js';
 import { findVideoAsset, transcodeProgress, type VideoAsset } from './video.repo.js';
 
 /**
@@ -40,12 +38,7 @@ export class VideoService {
 
   /** How the actor's video can be played (404 for anyone else's item or one that is not a video; 410 in the trash). */
   playback(actor: Actor | undefined, id: number): Playback {
-    authorize(actor, { do: 'browse' });
-    const asset = findVideoAsset(this.deps.db, id);
-    // The same answer as for someone else's item, so that ids reveal nothing.
-    if (!asset) throw new AccessError(404, 'There is no such item.');
-    authorize(actor, { do: 'read-item', ownerId: asset.ownerId });
-    if (asset.trashedAt) throw new DownloadError(410, `${asset.originalName} is in the trash. Restore it first to play it.`);
+    const asset = readableItem(actor, () => findVideoAsset(this.deps.db, id), 'play');
     if (asset.kind !== 'video') throw new DownloadError(404, `${asset.originalName} is not a video.`);
     return this.choose(asset);
   }
