@@ -146,7 +146,10 @@ function friendly(err: unknown, opts: S3Options): Error {
   return err as Error;
 }
 
-/** A file as a stream that fails with a SourceError before its end when it cannot be read or its bytes do not hash to `sha256`. */
+/**
+ * A file as a stream that fails with a SourceError before its end when it cannot be read or its bytes do not
+ * hash to `sha256`. Fresh buffers, not sourceChunks()' reused ones: the SDK holds on to chunks to build its parts.
+ */
 function checkedStream(file: string, sha256: string | undefined): { stream: Readable; failure(): SourceError | undefined } {
   const hash = createHash('sha256');
   let failure: SourceError | undefined;
