@@ -147,7 +147,7 @@ describe('heirloom verify --full stopped midway', () => {
   async function addBlobs(lib: Library): Promise<number> {
     const ctx = await openContext(loadConfig(lib.env), createLogger('silent'));
     try {
-      const rows = [];
+      const rows: ReturnType<typeof blobRow>[] = [];
       for (let i = 0; i < EXTRA_BLOBS; i++) {
         const { bytes, sealed } = encryptBuffer(ctx.keyring, randomBytes(8192));
         const file = ctx.store.pathFor(sealed.blobId);
@@ -155,7 +155,7 @@ describe('heirloom verify --full stopped midway', () => {
         await writeFile(file, bytes);
         rows.push(blobRow(sealed, 'original'));
       }
-      insertBlobs(ctx.db, rows);
+      ctx.db.transaction((tx) => insertBlobs(tx, rows));
       return ctx.db.$client.prepare('SELECT count(*) FROM blobs').pluck().get() as number;
     } finally {
       await ctx.close();

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lte, notInArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { jobs, type Job } from './jobs.table.js';
 
 export interface NewJob {
@@ -10,11 +11,19 @@ export interface NewJob {
   runAfter?: Date;
 }
 
-/** Inserts a job, or returns the queued/running one holding the same dedupe key. */
+const activeByKey = preparedPerDb((db: Db | Tx) =>
+  db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.dedupeKey, sql.placeholder('dedupeKey')), inArray(jobs.state, ['queued', 'running'])))
+    .prepare(),
+);
+
+/** Inserts a job, or returns the queued/running one holding the same dedupe key (asked after every upload). */
 export function insertJob(db: Db, job: NewJob, now = new Date()): Job {
   return db.transaction((tx) => {
     if (job.dedupeKey) {
-      const active = tx.select().from(jobs).where(and(eq(jobs.dedupeKey, job.dedupeKey), inArray(jobs.state, ['queued', 'running']))).get();
+      const active = activeByKey(tx).get({ dedupeKey: job.dedupeKey });
       if (active) return active;
     }
     return tx

@@ -1,20 +1,37 @@
 import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { preparedPerDb } from '../db/prepared.js';
+import { preparedInsert, preparedPerDb } from '../db/prepared.js';
 import { assetMetadata, assets, assetVersions, type Asset, type NewAsset, type NewAssetMetadata } from './assets.table.js';
 import { assetMotion, type MotionSource } from './video.table.js';
 
-export function findByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
-  return db
+const byOwnerSha = preparedPerDb((db: Db | Tx) =>
+  db
     .select({ id: assets.id })
     .from(assets)
-    .where(and(eq(assets.ownerId, ownerId), eq(assets.sha256, sha256)))
-    .get();
+    .where(and(eq(assets.ownerId, sql.placeholder('ownerId')), eq(assets.sha256, sql.placeholder('sha256'))))
+    .prepare(),
+);
+
+/** Asked twice for every file stored (is it a duplicate?). */
+export function findByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
+  return byOwnerSha(db).get({ ownerId, sha256 });
 }
 
-export function insertAsset(tx: Tx, asset: NewAsset, metadata: Omit<NewAssetMetadata, 'assetId'>): number {
-  const { id } = tx.insert(assets).values(asset).returning({ id: assets.id }).get();
-  tx.insert(assetMetadata).values({ ...metadata, assetId: id }).run();
+/** The columns ingest fills; the rest (favourite, archive, trash, created) start at their defaults. */
+export const storedAssetColumns = [
+  'ownerId', 'originalBlobId', 'sha256', 'kind', 'mime', 'originalName', 'sourcePath', 'fileSize', 'fileMtime', 'takenAt', 'tzOffsetMinutes',
+  'takenAtSource', 'width', 'height', 'durationMs', 'thumbBlobId', 'previewBlobId', 'thumbhash', 'flag', 'flagReason',
+] as const;
+export type StoredAsset = Pick<NewAsset, (typeof storedAssetColumns)[number]>;
+
+const insertAssetRow = preparedInsert(assets, storedAssetColumns);
+const insertMetadataRow = preparedInsert(assetMetadata, [
+  'assetId', 'make', 'model', 'lens', 'fNumber', 'exposureTime', 'iso', 'focalLength', 'orientation', 'latitude', 'longitude', 'altitude', 'rating', 'keywords', 'description', 'contentId',
+]);
+
+export function insertAsset(tx: Tx, asset: StoredAsset, metadata: Omit<NewAssetMetadata, 'assetId' | 'place'>): number {
+  const id = insertAssetRow(tx, asset);
+  insertMetadataRow(tx, { ...metadata, keywords: metadata.keywords ?? [], assetId: id });
   return id;
 }
 

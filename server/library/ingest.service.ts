@@ -18,8 +18,7 @@ import type { BlobKind } from '../vault/blobs.table.js';
 import { release, type SealedBlob } from '../vault/encrypt.js';
 import type { Keyring } from '../vault/keyring.js';
 import { decryptFile, openBlob, readHead } from '../vault/reader.js';
-import { findByOwnerSha, insertAsset } from './assets.repo.js';
-import type { NewAsset } from './assets.table.js';
+import { findByOwnerSha, insertAsset, type StoredAsset } from './assets.repo.js';
 import { findMotionByOwnerSha } from './motion.repo.js';
 import { MotionService, type MotionClues } from './motion.service.js';
 import { insertVideo } from './transcode.repo.js';
@@ -257,7 +256,7 @@ export class IngestService {
     const ids = staged.map((s) => s.sealed.blobId);
     const previews = 'previews' in result ? result.previews : undefined;
     const byKind = (kind: BlobKind) => staged.find((s) => s.kind === kind)?.sealed.blobId;
-    const asset: NewAsset = {
+    const asset: StoredAsset = {
       ownerId: file.ownerId,
       originalBlobId: staged[0]!.sealed.blobId,
       sha256: sha,

@@ -1,26 +1,34 @@
 import { and, between, eq, inArray, isNull, notExists, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { replicationDeletes } from '../replication/replication.table.js';
 import { blobs } from '../vault/blobs.table.js';
 import { assetMetadata, assets, type Asset } from './assets.table.js';
 import { assetMotion, assetVideo, type AssetMotion } from './video.table.js';
 
+const motionOf = preparedPerDb((db) => db.select().from(assetMotion).where(eq(assetMotion.assetId, sql.placeholder('assetId'))).prepare());
+
+/** Also asked after every item stored (does its motion need a look?). */
 export function findMotion(db: Db, assetId: number): AssetMotion | undefined {
-  return db.select().from(assetMotion).where(eq(assetMotion.assetId, assetId)).get();
+  return motionOf(db).get({ assetId });
 }
 
 export function insertMotion(tx: Tx, row: typeof assetMotion.$inferInsert): void {
   tx.insert(assetMotion).values(row).run();
 }
 
-/** The still whose Live Photo MOV has these bytes, among the owner's items. */
-export function findMotionByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
-  return db
+const motionByOwnerSha = preparedPerDb((db: Db | Tx) =>
+  db
     .select({ id: assetMotion.assetId })
     .from(assetMotion)
     .innerJoin(assets, eq(assets.id, assetMotion.assetId))
-    .where(and(eq(assetMotion.sha256, sha256), eq(assets.ownerId, ownerId)))
-    .get();
+    .where(and(eq(assetMotion.sha256, sql.placeholder('sha256')), eq(assets.ownerId, sql.placeholder('ownerId'))))
+    .prepare(),
+);
+
+/** The still whose Live Photo MOV has these bytes, among the owner's items. */
+export function findMotionByOwnerSha(db: Db | Tx, ownerId: number, sha256: string): Pick<Asset, 'id'> | undefined {
+  return motionByOwnerSha(db).get({ ownerId, sha256 });
 }
 
 /** A Live Photo's MOV as a zip entry beside its still. */
@@ -68,31 +76,51 @@ export interface CandidateQuery {
   to: Date;
 }
 
+const candidateColumns = {
+  id: assets.id,
+  originalName: assets.originalName,
+  sourcePath: assets.sourcePath,
+  takenAt: assets.takenAt,
+  tzOffsetMinutes: assets.tzOffsetMinutes,
+  contentId: assetMetadata.contentId,
+};
+
+/** The owner's items not in the trash that could be the other half; prepared once, as every photo stored asks. */
+function pairQueries(want: CandidateQuery['want']) {
+  const kind = (db: Db | Tx) =>
+    want === 'still'
+      ? and(eq(assets.kind, 'photo'), notExists(db.select({ one: sql`1` }).from(assetMotion).where(eq(assetMotion.assetId, assets.id))))
+      : and(eq(assets.kind, 'video'), eq(assets.mime, 'video/quicktime'));
+  const mine = (db: Db | Tx) => and(eq(assets.ownerId, sql.placeholder('ownerId')), isNull(assets.trashedAt), kind(db));
+  return {
+    byId: preparedPerDb((db: Db | Tx) =>
+      db
+        .select(candidateColumns)
+        .from(assetMetadata)
+        .innerJoin(assets, eq(assets.id, assetMetadata.assetId))
+        .where(and(eq(assetMetadata.contentId, sql.placeholder('contentId')), mine(db)))
+        .prepare(),
+    ),
+    byName: preparedPerDb((db: Db | Tx) =>
+      db
+        .select(candidateColumns)
+        .from(assets)
+        .leftJoin(assetMetadata, eq(assetMetadata.assetId, assets.id))
+        .where(and(mine(db), between(assets.takenAt, sql.placeholder('from'), sql.placeholder('to')), sql`${assets.originalName} LIKE ${sql.placeholder('like')} ESCAPE '\\'`))
+        .prepare(),
+    ),
+  };
+}
+
+const pairCandidates = { still: pairQueries('still'), video: pairQueries('video') };
+
 /** Live Photo halves not in the trash: those with the same ContentIdentifier, then those of the same base name taken about then. */
 export function findPairCandidates(tx: Tx, q: CandidateQuery): PairCandidate[] {
-  const kind =
-    q.want === 'still'
-      ? and(eq(assets.kind, 'photo'), notExists(tx.select({ one: sql`1` }).from(assetMotion).where(eq(assetMotion.assetId, assets.id))))
-      : and(eq(assets.kind, 'video'), eq(assets.mime, 'video/quicktime'));
-  const columns = {
-    id: assets.id,
-    originalName: assets.originalName,
-    sourcePath: assets.sourcePath,
-    takenAt: assets.takenAt,
-    tzOffsetMinutes: assets.tzOffsetMinutes,
-    contentId: assetMetadata.contentId,
-  };
-  const mine = and(eq(assets.ownerId, q.ownerId), isNull(assets.trashedAt), kind);
-  const byId = q.contentId
-    ? tx.select(columns).from(assetMetadata).innerJoin(assets, eq(assets.id, assetMetadata.assetId)).where(and(eq(assetMetadata.contentId, q.contentId), mine)).all()
-    : [];
+  const queries = pairCandidates[q.want];
+  const byId = q.contentId ? queries.byId(tx).all({ ownerId: q.ownerId, contentId: q.contentId }) : [];
   const like = `${q.stem.replace(/[\\%_]/g, (ch) => `\\${ch}`)}.%`;
-  const byName = tx
-    .select(columns)
-    .from(assets)
-    .leftJoin(assetMetadata, eq(assetMetadata.assetId, assets.id))
-    .where(and(mine, between(assets.takenAt, q.from, q.to), sql`${assets.originalName} LIKE ${like} ESCAPE '\\'`))
-    .all();
+  // Placeholders reach SQLite as they are: the stored form of a timestamp_ms column is its number.
+  const byName = queries.byName(tx).all({ ownerId: q.ownerId, from: q.from.getTime(), to: q.to.getTime(), like });
   return [...byId, ...byName];
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { assetMetadata } from '../library/assets.table.js';
 
 export interface Unplaced {
@@ -24,12 +25,11 @@ export function unplacedAfter(db: Db, afterId: number, limit: number): Unplaced[
     .all() as Unplaced[];
 }
 
+const unplacedById = preparedPerDb((db) => db.select(unplacedColumns).from(assetMetadata).where(and(unplacedRow, eq(assetMetadata.assetId, sql.placeholder('assetId')))).prepare());
+
+/** Asked after every item stored. */
 export function findUnplaced(db: Db, assetId: number): Unplaced | undefined {
-  return db
-    .select(unplacedColumns)
-    .from(assetMetadata)
-    .where(and(unplacedRow, eq(assetMetadata.assetId, assetId)))
-    .get() as Unplaced | undefined;
+  return unplacedById(db).get({ assetId }) as Unplaced | undefined;
 }
 
 export function countUnplaced(db: Db): number {

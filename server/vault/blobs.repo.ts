@@ -1,9 +1,10 @@
 import { asc, count, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { preparedInsert, preparedPerDb } from '../db/prepared.js';
 import type { SealedBlob } from './encrypt.js';
 import { blobs, stagedBlobs, type BlobKind, type BlobRow } from './blobs.table.js';
 
-export function blobRow(sealed: SealedBlob, kind: BlobKind): typeof blobs.$inferInsert {
+export function blobRow(sealed: SealedBlob, kind: BlobKind) {
   return {
     id: sealed.blobId,
     kind,
@@ -16,8 +17,11 @@ export function blobRow(sealed: SealedBlob, kind: BlobKind): typeof blobs.$infer
   };
 }
 
-export function insertBlobs(tx: Tx | Db, rows: (typeof blobs.$inferInsert)[]): void {
-  if (rows.length > 0) tx.insert(blobs).values(rows).run();
+const insertBlobRow = preparedInsert(blobs, ['id', 'kind', 'cipherSize', 'cipherSha256', 'plainSize', 'plainSha256', 'keyVersion', 'wrappedDek']);
+
+/** One prepared statement per row (a statement sized to the rows would be parsed anew each time): give a transaction for several. */
+export function insertBlobs(tx: Tx | Db, rows: ReturnType<typeof blobRow>[]): void {
+  for (const row of rows) insertBlobRow(tx, row);
 }
 
 export function findBlob(db: Db, id: string): BlobRow | undefined {
@@ -40,12 +44,25 @@ export function knownBlobIds(db: Db): Set<string> {
   return ids;
 }
 
+const stageBlob = preparedInsert(stagedBlobs, ['id', 'pid']);
+
+/** One commit for all of them. */
 export function stageBlobs(db: Db, ids: string[]): void {
-  if (ids.length > 0) db.insert(stagedBlobs).values(ids.map((id) => ({ id, pid: process.pid }))).run();
+  db.transaction((tx) => {
+    for (const id of ids) stageBlob(tx, { id, pid: process.pid });
+  });
 }
 
+// The ids go in as one JSON array, so a single prepared statement takes any number of them.
+const unstage = preparedPerDb((db: Db | Tx) =>
+  db
+    .delete(stagedBlobs)
+    .where(inArray(stagedBlobs.id, sql`(SELECT value FROM json_each(${sql.placeholder('ids')}))`))
+    .prepare(),
+);
+
 export function unstageBlobs(tx: Tx | Db, ids: string[]): void {
-  if (ids.length > 0) tx.delete(stagedBlobs).where(inArray(stagedBlobs.id, ids)).run();
+  if (ids.length > 0) unstage(tx).run({ ids: JSON.stringify(ids) });
 }
 
 /** Staged blobs that never got their row, with the pid of the process that staged them. */
