@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { makeCamera12mp } from '../test/fixtures/index.js';
-import { pool, row, timed } from './measure.js';
+import { median, pool, row, timed } from './measure.js';
 
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 24);
 const CONCURRENCY = os.availableParallelism();
-const ROUNDS = 3;
+const ROUNDS = 5;
 /**
  * Photos each side processes first, untimed. A fresh process is still compiling its hot code for the first
  * few photos (V8's optimising compiler showed as ~5 ms of CPU per photo over a 24-photo run warmed by 2);
@@ -61,20 +61,21 @@ export async function benchIngest(): Promise<void> {
     for (let i = 0; i < WARMUP_PHOTOS; i++) warm.push(await makeCamera12mp(path.join(warmup, `warm-${i}.jpg`), 9001 + i));
     await pool(warm, CONCURRENCY, bareSharp);
 
-    // Alternate the two so drift in machine load hits both alike; keep each one's best. On a shared
-    // machine wall time drifts by 15% from run to run, so the CPU time per photo is shown too.
-    let baseline: Run = { seconds: Infinity, cpuSeconds: Infinity, maxRssKb: 0 };
-    let heirloom: Run = { seconds: Infinity, cpuSeconds: Infinity, maxRssKb: 0 };
-    const better = (a: Run, b: Run): Run => ({ seconds: Math.min(a.seconds, b.seconds), cpuSeconds: Math.min(a.cpuSeconds, b.cpuSeconds), maxRssKb: Math.max(a.maxRssKb, b.maxRssKb) });
-    for (let round = 0; round < ROUNDS; round++) {
-      baseline = better(baseline, await bareRun(files));
-      heirloom = better(heirloom, await heirloomImport(photos, warmup));
-    }
+    // Each round runs the two back to back and is judged on its own: the machine's speed drifts by 15% or more
+    // over minutes, which the pair of a round shares. The median round is reported, with the spread.
+    const rounds: { baseline: Run; heirloom: Run }[] = [];
+    for (let round = 0; round < ROUNDS; round++) rounds.push({ baseline: await bareRun(files), heirloom: await heirloomImport(photos, warmup) });
+    const wall = rounds.map((r) => r.baseline.seconds / r.heirloom.seconds);
+    const cpu = rounds.map((r) => r.baseline.cpuSeconds / r.heirloom.cpuSeconds);
     const rate = (s: number) => `${(PHOTOS / s).toFixed(2)} photos/s`;
     const perPhoto = (s: number) => `${((s / PHOTOS) * 1000).toFixed(0)} ms/photo`;
-    console.log(`Ingest, ${PHOTOS} generated 12 MP camera JPEGs, ${CONCURRENCY} at a time, best of ${ROUNDS}`);
-    row('import vs bare sharp previews', rate(heirloom.seconds), rate(baseline.seconds), baseline.seconds / heirloom.seconds, '>= 0.90');
-    row('CPU time, all threads', perPhoto(heirloom.cpuSeconds), perPhoto(baseline.cpuSeconds), baseline.cpuSeconds / heirloom.cpuSeconds);
+    const spread = (ratios: number[]) => console.log(`${''.padEnd(34)} rounds ${[...ratios].sort((a, b) => a - b).map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(`Ingest, ${PHOTOS} generated 12 MP camera JPEGs, ${CONCURRENCY} at a time, median of ${ROUNDS} paired rounds`);
+    row('import vs bare sharp previews', rate(median(rounds.map((r) => r.heirloom.seconds))), rate(median(rounds.map((r) => r.baseline.seconds))), median(wall), '>= 0.90');
+    spread(wall);
+    row('CPU time, all threads', perPhoto(median(rounds.map((r) => r.heirloom.cpuSeconds))), perPhoto(median(rounds.map((r) => r.baseline.cpuSeconds))), median(cpu));
+    spread(cpu);
+    const heirloom = { maxRssKb: Math.max(...rounds.map((r) => r.heirloom.maxRssKb)) };
     console.log(`${'peak RSS of the import process'.padEnd(34)} ${`${(heirloom.maxRssKb / 1024).toFixed(0)} MB`.padStart(14)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });

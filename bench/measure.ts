@@ -12,6 +12,10 @@ export async function best(n: number, fn: () => Promise<unknown>): Promise<numbe
   return min;
 }
 
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Runs one async function over items with a fixed number in flight. */
 export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;

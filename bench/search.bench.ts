@@ -14,7 +14,7 @@ import { SearchService, parseSearchQuery } from '../server/search/search.service
 import { createUser } from '../server/users/users.service.js';
 import type { User } from '../server/users/users.table.js';
 import { Keyring } from '../server/vault/keyring.js';
-import { row } from './measure.js';
+import { median, row } from './measure.js';
 
 const WORDS = ['lake', 'birthday', 'garden', 'snow', 'beach', 'grandma', 'picnic', 'school', 'forest', 'harbour', 'wedding', 'market', 'bridge', 'castle', 'dog', 'cat'];
 const CAMERAS: [string, string][] = [
@@ -70,8 +70,6 @@ async function openBenchVault(dir: string): Promise<{ ctx: Context; owner: User 
   const owner = await createUser(ctx.db, { username: 'bench', role: 'member', password: 'bench password 1' });
   return { ctx, owner };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** One call, in milliseconds. */
 function callTime(fn: () => unknown): number {

@@ -15,7 +15,7 @@ import { createLogger } from '../server/log.js';
 import { createUser } from '../server/users/users.service.js';
 import { Keyring } from '../server/vault/keyring.js';
 import { makeJpeg } from '../test/fixtures/index.js';
-import { row } from './measure.js';
+import { median, row } from './measure.js';
 
 /** Shapes the synthetic items cycle through: landscape, portrait, 16:9, square, panorama. */
 const SHAPES: [number, number][] = [
@@ -119,8 +119,6 @@ async function openBenchVault(dir: string): Promise<{ ctx: Context; config: Conf
 
 /** What @hono/node-server hands the app about the connection, for requests made in-process. */
 const LOOPBACK = { incoming: { socket: { remoteAddress: '127.0.0.1', remotePort: 50000, remoteFamily: 'IPv4' } } };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Library {
   app: ReturnType<typeof createApp>;
