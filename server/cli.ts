@@ -74,10 +74,11 @@ user
   .command('reset-password')
   .description('set a new password (asks for it, or reads it from stdin) and sign the account out everywhere')
   .argument('<username>')
-  .action(async (username: string) => {
+  .option('--revoke-tokens', "also revoke the account's API tokens (its devices must then be set up again)")
+  .action(async (username: string, opts: { revokeTokens?: boolean }) => {
     const { config, log } = setup('warn');
     const { userResetPasswordCommand } = await import('./cli/user.command.js');
-    process.exitCode = await userResetPasswordCommand(config, log, username);
+    process.exitCode = await userResetPasswordCommand(config, log, username, opts);
   });
 user
   .command('disable')

@@ -107,6 +107,7 @@ const matrix: Row[] = [
   { method: 'POST', route: '/admin/users/:id{[0-9]+}/enable', path: (f) => `/admin/users/${f.victimId}/enable`, expect: adminPost(303) },
   { method: 'GET', route: '/admin/settings', expect: adminPage },
   { method: 'POST', route: '/admin/settings/require-2fa', expect: adminPost(303) },
+  { method: 'POST', route: '/admin/settings/sign-out-everyone', expect: adminPost(303) },
   { method: 'GET', route: '/admin/audit', expect: adminPage },
   { method: 'GET', route: '/admin/jobs', expect: adminPage },
   { method: 'POST', route: '/admin/jobs/:id{[0-9]{1,12}}/cancel', path: (f) => `/admin/jobs/${f.jobId}/cancel`, expect: adminPost(303) },

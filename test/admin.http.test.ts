@@ -27,6 +27,7 @@ const actions = (): [string, Record<string, string>][] => [
   [`/admin/users/${v.ownerId}/disable`, {}],
   [`/admin/users/${bert.id}/enable`, {}],
   ['/admin/settings/require-2fa', { on: 'yes' }],
+  ['/admin/settings/sign-out-everyone', {}],
 ];
 
 async function signedIn(username: string): Promise<WebClient> {
@@ -223,5 +224,36 @@ describe('settings and the audit log', () => {
     }
     expect(html).toContain('User disabled');
     expect(html).toMatch(/User disabled<\/td><td>olga<\/td><td>anna<\/td><td>127\.0\.0\.1<\/td>/);
+  });
+
+  it('keeps a year of events: the hourly clean-up removes older ones and nothing newer', async () => {
+    const day = 86_400_000;
+    const add = (detail: string, ageDays: number) => v.ctx.db.$client.prepare("INSERT INTO audit_log (event, detail, at) VALUES ('login', ?, ?)").run(detail, Date.now() - ageDays * day);
+    add('older than a year', 366);
+    add('almost a year old', 364);
+    const before = sql('SELECT count(*) AS n FROM audit_log')[0]!.n as number;
+    const { id } = v.ctx.background.queue.enqueue({ kind: 'session-cleanup' });
+    await v.ctx.background.runner.drain();
+    expect(sql('SELECT state FROM jobs WHERE id = ?', id)).toEqual([{ state: 'done' }]);
+    expect(sql("SELECT detail FROM audit_log WHERE detail IN ('older than a year', 'almost a year old')")).toEqual([{ detail: 'almost a year old' }]);
+    expect(sql('SELECT count(*) AS n FROM audit_log')[0]!.n).toBe(before - 1);
+  });
+
+  it('signs everyone else out, keeps the admin signed in, and leaves API tokens working', async () => {
+    const anna = await signedIn('anna');
+    const opa = await signedIn('opa');
+    const { token } = new ApiTokenService(v.ctx.db).create(findUserById(v.ctx.db, v.ownerId)!, { name: 'backup', scope: 'full' }, client);
+    const device = new WebClient(server.url, { authorization: `Bearer ${token}`, accept: 'application/json' });
+    const others = sql('SELECT count(*) AS n FROM sessions')[0]!.n as number;
+
+    await admin.get('/admin/settings');
+    const res = await admin.post('/admin/settings/sign-out-everyone');
+    expect(res.status).toBe(303);
+    expect(await (await admin.get(res.headers.get('location')!)).text()).toContain(`Signed out ${others - 1} other sessions.`);
+    for (const web of [anna, opa]) expect((await web.get('/')).headers.get('location')).toBe('/login?next=%2F');
+    expect((await admin.get('/admin/settings')).status).toBe(200);
+    expect(sql('SELECT count(*) AS n FROM sessions')).toEqual([{ n: 1 }]);
+    expect((await device.get('/api/v1/me')).status).toBe(200);
+    expect(sql("SELECT actor_name AS who, detail FROM audit_log WHERE event = 'everyone-signed-out'")).toEqual([{ who: 'olga', detail: `${others - 1} sessions ended` }]);
   });
 });

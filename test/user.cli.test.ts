@@ -2,7 +2,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.js';
 import { openContext, type Context } from '../server/context.js';
+import { ApiTokenService } from '../server/auth/api-tokens.service.js';
 import { createLogger } from '../server/log.js';
+import { findUserByName } from '../server/users/users.repo.js';
 import { makeFixtureDir, removeFixtureDir } from './fixtures/index.js';
 import { runCli } from './helpers/cli.js';
 import { listen } from './helpers/server.js';
@@ -55,6 +57,25 @@ describe('heirloom user', () => {
     expect(await signIn('anna', OLD)).toBe(422);
     expect(await signIn('anna', NEW)).toBeInstanceOf(WebClient);
     expect(sql("SELECT actor_name AS who, subject_name AS whom, detail FROM audit_log WHERE event = 'password-reset'")).toEqual([{ who: null, whom: 'anna', detail: 'on the command line' }]);
+  });
+
+  it("reset-password keeps the account's API tokens unless told to revoke them, and says which it did", async () => {
+    const anna = findUserByName(ctx.db, 'anna')!;
+    const { token } = new ApiTokenService(ctx.db).create(anna, { name: "Anna's phone", scope: 'full' }, { ip: '127.0.0.1', userAgent: 'test' });
+    const me = () => fetch(new URL('/api/v1/me', server.url), { headers: { authorization: `Bearer ${token}` } });
+
+    const kept = await runCli(['user', 'reset-password', 'anna'], { env, input: `${NEW}\n` });
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain('Its API token (phone backup, scripts) still works. If the account may have been misused, run this again with --revoke-tokens.');
+    expect((await me()).status).toBe(200);
+
+    const revoked = await runCli(['user', 'reset-password', 'anna', '--revoke-tokens'], { env, input: `${NEW}\n` });
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain('Set a new password for anna, signed out 0 sessions and revoked 1 API token: set those devices up again with new tokens.');
+    expect(revoked.stdout).not.toContain('still work');
+    expect((await me()).status).toBe(401);
+    expect(sql("SELECT detail FROM audit_log WHERE event = 'password-reset' ORDER BY id DESC LIMIT 1")).toEqual([{ detail: 'on the command line; 1 API token revoked' }]);
+    expect(await signIn('anna', NEW)).toBeInstanceOf(WebClient);
   });
 
   it('reset-password refuses a short password and changes nothing', async () => {

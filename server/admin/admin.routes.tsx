@@ -9,7 +9,7 @@ import type { AuthService } from '../auth/auth.service.js';
 import type { Db } from '../db/client.js';
 import type { AppEnv } from '../http/app-env.js';
 import { field } from '../http/form-errors.js';
-import { setRequire2fa } from './settings.service.js';
+import { setRequire2fa, signOutEveryone } from './settings.service.js';
 
 const AUDIT_PAGE_SIZE = 200;
 
@@ -23,13 +23,20 @@ export function adminRoutes(deps: { db: Db; auth: AuthService }) {
     })
     .get('/admin/settings', (c) => {
       authorize(c.var.actor, { do: 'administer' });
-      return c.html(<AdminSettingsPage page={pageContext(c)} require2fa={auth.requires2fa()} notice={c.req.query('done') === 'saved' ? 'Saved.' : undefined} />);
+      const signedOut = c.req.query('signed-out');
+      const notice = c.req.query('done') === 'saved' ? 'Saved.' : signedOut !== undefined ? `Signed out ${Number(signedOut) || 0} other session${signedOut === '1' ? '' : 's'}.` : undefined;
+      return c.html(<AdminSettingsPage page={pageContext(c)} require2fa={auth.requires2fa()} notice={notice} />);
     })
     .post('/admin/settings/require-2fa', async (c) => {
       authorize(c.var.actor, { do: 'administer' });
       const body = await c.req.parseBody();
       setRequire2fa(db, field(body, 'on') === 'yes', { user: c.var.actor.user, ip: c.var.client.ip });
       return c.redirect('/admin/settings?done=saved', 303);
+    })
+    .post('/admin/settings/sign-out-everyone', (c) => {
+      authorize(c.var.actor, { do: 'administer' });
+      const ended = signOutEveryone(db, c.var.actor, c.var.client);
+      return c.redirect(`/admin/settings?signed-out=${ended}`, 303);
     })
     .get('/admin/audit', (c) => {
       authorize(c.var.actor, { do: 'administer' });

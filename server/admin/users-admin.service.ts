@@ -1,4 +1,5 @@
 import { recordAudit, type AuditEvent } from '../audit/audit.repo.js';
+import { ApiTokenService } from '../auth/api-tokens.service.js';
 import { deleteUserSessions } from '../auth/sessions.repo.js';
 import type { Db } from '../db/client.js';
 import { UserError } from '../errors.js';
@@ -42,15 +43,31 @@ export function enableUser(db: Db, target: User, by: ChangedBy): void {
   audit(db, 'user-enabled', target, by);
 }
 
-/** Sets a new password and signs the account out everywhere. Returns how many sessions were ended. */
-export async function resetPassword(db: Db, target: User, password: string, by: ChangedBy): Promise<number> {
-  await setPassword(db, target, password);
-  const ended = deleteUserSessions(db, target.id);
-  audit(db, 'password-reset', target, by);
-  return ended;
+export interface PasswordReset {
+  /** Sessions ended: every browser signed in as the account. */
+  sessions: number;
+  /** API tokens revoked, when asked to. */
+  tokensRevoked: number;
+  /** API tokens that still work: a phone's backup keeps going after a forgotten password is reset. */
+  tokensKept: number;
 }
 
-function audit(db: Db, event: AuditEvent, subject: User, by: ChangedBy): void {
-  if (by === 'console') recordAudit(db, { event, subject: subject.username, detail: 'on the command line' });
-  else recordAudit(db, { event, actor: by.user, subject: subject.username, ip: by.ip });
+/**
+ * Sets a new password and signs the account out everywhere. Its API tokens are devices set up on purpose
+ * (a phone backing up), so they stay unless `revokeTokens` says the account may have been misused.
+ */
+export async function resetPassword(db: Db, target: User, password: string, by: ChangedBy, opts: { revokeTokens?: boolean } = {}): Promise<PasswordReset> {
+  await setPassword(db, target, password);
+  const tokens = new ApiTokenService(db);
+  return db.transaction(() => {
+    const sessions = deleteUserSessions(db, target.id);
+    const tokensRevoked = opts.revokeTokens ? tokens.revokeAll(target.id) : 0;
+    audit(db, 'password-reset', target, by, tokensRevoked > 0 ? `${tokensRevoked} API token${tokensRevoked === 1 ? '' : 's'} revoked` : undefined);
+    return { sessions, tokensRevoked, tokensKept: tokens.list(target.id).length };
+  });
+}
+
+function audit(db: Db, event: AuditEvent, subject: User, by: ChangedBy, detail?: string): void {
+  if (by === 'console') recordAudit(db, { event, subject: subject.username, detail: detail ? `on the command line; ${detail}` : 'on the command line' });
+  else recordAudit(db, { event, actor: by.user, subject: subject.username, ip: by.ip, detail });
 }

@@ -48,6 +48,11 @@ export class ApiTokenService {
     return this.db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(desc(apiTokens.createdAt)).all();
   }
 
+  /** Revokes every token of the account (its password was reset because it may have been misused); returns how many. */
+  revokeAll(userId: number): number {
+    return this.db.delete(apiTokens).where(eq(apiTokens.userId, userId)).run().changes;
+  }
+
   /** Revokes one of the user's own tokens; false when there is no such token of theirs. */
   revoke(user: User, tokenId: number, client: ClientInfo): boolean {
     const row = this.db.delete(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, user.id))).returning().get();

@@ -32,6 +32,11 @@ export function deleteUserSessions(db: Db, userId: number, exceptId?: number): n
   return db.delete(sessions).where(where).run().changes;
 }
 
+/** Every session on the server, but the one asking when given; returns how many were removed. */
+export function deleteAllSessions(db: Db, exceptId?: number): number {
+  return db.delete(sessions).where(exceptId === undefined ? undefined : ne(sessions.id, exceptId)).run().changes;
+}
+
 export function listUserSessions(db: Db, userId: number): Session[] {
   return db.select().from(sessions).where(and(eq(sessions.userId, userId), eq(sessions.stage, 'full'))).orderBy(desc(sessions.lastSeenAt)).all();
 }

@@ -29,12 +29,18 @@ export async function userCreateCommand(config: Config, log: Logger, username: s
   }
 }
 
-export async function userResetPasswordCommand(config: Config, log: Logger, username: string): Promise<number> {
+export async function userResetPasswordCommand(config: Config, log: Logger, username: string, opts: { revokeTokens?: boolean } = {}): Promise<number> {
   const ctx = await openContext(config, log);
   try {
     const user = findAccount(ctx.db, username);
-    const ended = await resetPassword(ctx.db, user, await newPassword(`New password for ${user.username}: `), 'console');
-    say(`Set a new password for ${user.username} and signed out ${sessions(ended)}.`);
+    const reset = await resetPassword(ctx.db, user, await newPassword(`New password for ${user.username}: `), 'console', opts);
+    if (reset.tokensRevoked > 0) {
+      say(`Set a new password for ${user.username}, signed out ${sessions(reset.sessions)} and revoked ${tokens(reset.tokensRevoked)}: set those devices up again with new tokens.`);
+    } else say(`Set a new password for ${user.username} and signed out ${sessions(reset.sessions)}.`);
+    if (reset.tokensKept > 0) {
+      const kept = reset.tokensKept === 1 ? 'Its API token (phone backup, scripts) still works' : `Its ${reset.tokensKept} API tokens (phone backup, scripts) still work`;
+      say(`${kept}. If the account may have been misused, run this again with --revoke-tokens.`);
+    }
     return 0;
   } finally {
     await ctx.close();
@@ -66,3 +72,4 @@ export async function userEnableCommand(config: Config, log: Logger, username: s
 }
 
 const sessions = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
+const tokens = (n: number) => `${n} API token${n === 1 ? '' : 's'}`;

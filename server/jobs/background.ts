@@ -45,7 +45,7 @@ export const defaultSchedules: ScheduleSpec[] = [
   { name: 'db-snapshot', description: 'Encrypted snapshot of the database (the newest 7 are kept)', defaultCron: '15 3 * * *', job: { kind: 'db-snapshot', payload: { reason: 'daily' }, dedupeKey: 'db-snapshot' } },
   { name: 'replicate', description: 'Sends new files and a database snapshot to every active off-site target', defaultCron: '0 * * * *', job: { kind: 'replicate', dedupeKey: 'replicate', maxAttempts: 4 } },
   { name: 'replica-verify', description: 'Lists each target and reads copies back to prove they are intact', defaultCron: '45 4 * * *', job: { kind: 'replica-verify', dedupeKey: 'replica-verify', maxAttempts: 2 } },
-  { name: 'session-cleanup', description: 'Removes expired sign-ins', defaultCron: '5 * * * *', job: { kind: 'session-cleanup', dedupeKey: 'session-cleanup' } },
+  { name: 'session-cleanup', description: 'Removes expired sign-ins, and audit entries older than a year', defaultCron: '5 * * * *', job: { kind: 'session-cleanup', dedupeKey: 'session-cleanup' } },
   { name: 'trash-purge', description: 'Deletes for good what has been in the trash for more than 30 days (off-site copies follow after their grace period)', defaultCron: '40 3 * * *', job: { kind: 'trash-purge', dedupeKey: 'trash-purge', maxAttempts: 3 } },
 ];
 
@@ -79,7 +79,7 @@ export class Background {
     this.runner = new JobRunner(db, log, {
       scrub: scrubJob(this.scrub),
       'db-snapshot': snapshotJob({ db, store, keyring, dataDir: config.dataDir }),
-      'session-cleanup': sessionCleanupJob(new SessionService(db, config)),
+      'session-cleanup': sessionCleanupJob(new SessionService(db, config), db),
       'trash-purge': trashPurgeJob(new TrashService({ db, store, log })),
       replicate: replicateJob(this.targets, this.replication),
       'replica-verify': replicaVerifyJob(this.targets, this.replication),

@@ -10,7 +10,7 @@ export function AdminAuditPage(props: { page: PageContext; entries: AuditEntry[]
   return (
     <Layout title="Audit log" page={props.page}>
       <AdminHeading title="Audit log" />
-      <p class="muted">The newest {props.limit} security events, newest first.</p>
+      <p class="muted">The newest {props.limit} security events, newest first. Events are kept for a year.</p>
       <table class="list audit">
         <thead>
           <tr>
