@@ -20,15 +20,15 @@ export function AdminSettingsPage(props: { page: PageContext; require2fa: boolea
         </div>
         <button type="submit" class="primary">Save</button>
       </form>
-      <form method="post" action="/admin/settings/sign-out-everyone" class="card">
+      <form method="post" action="/admin/settings/sign-out-everyone" class="card" aria-labelledby="sign-out">
         <CsrfField csrf={props.page.csrf} />
-        <h2>Sign everyone out</h2>
+        <h2 id="sign-out">Sign everyone out</h2>
         <p>
           Ends every signed-in browser on this server except this one: after restoring the server from a backup, or when a
           phone or computer was lost and you do not know whose. Everyone signs in again with their password.
         </p>
         <p class="muted">Apps and phones that back up with an API token keep working; each person revokes those on their Devices page.</p>
-        <button type="submit">Sign everyone else out</button>
+        <button type="submit" class="danger">Sign everyone else out</button>
       </form>
     </Layout>
   );
