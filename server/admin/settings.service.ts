@@ -3,8 +3,9 @@ import { REQUIRE_2FA_SETTING } from '../auth/auth.service.js';
 import { currentSessionId } from '../account/account.service.js';
 import type { Actor } from '../auth/actor.js';
 import type { ClientInfo } from '../auth/sessions.service.js';
-import { deleteAllSessions } from '../auth/sessions.repo.js';
+import { deleteAllSessionsBut } from '../auth/sessions.repo.js';
 import type { Db } from '../db/client.js';
+import { UserError } from '../errors.js';
 import { getSetting, putSetting } from '../db/settings.repo.js';
 import type { User } from '../users/users.table.js';
 
@@ -20,7 +21,10 @@ export function setRequire2fa(db: Db, on: boolean, by: { user: User; ip: string 
  * its sessions along) or a lost device nobody can name. API tokens stay: each person revokes theirs on Devices.
  */
 export function signOutEveryone(db: Db, actor: Actor, client: ClientInfo): number {
-  const ended = deleteAllSessions(db, currentSessionId(actor));
+  const keep = currentSessionId(actor);
+  // Administering already needs a signed-in browser; this keeps a token from ever ending every session.
+  if (keep === undefined) throw new UserError('Signing everyone out needs a signed-in browser.', 'needs-session');
+  const ended = deleteAllSessionsBut(db, keep);
   recordAudit(db, { event: 'everyone-signed-out', actor: actor.user, ip: client.ip, detail: `${ended} session${ended === 1 ? '' : 's'} ended` });
   return ended;
 }

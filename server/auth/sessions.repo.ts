@@ -32,9 +32,9 @@ export function deleteUserSessions(db: Db, userId: number, exceptId?: number): n
   return db.delete(sessions).where(where).run().changes;
 }
 
-/** Every session on the server, but the one asking when given; returns how many were removed. */
-export function deleteAllSessions(db: Db, exceptId?: number): number {
-  return db.delete(sessions).where(exceptId === undefined ? undefined : ne(sessions.id, exceptId)).run().changes;
+/** Every session on the server but the one asking; returns how many were removed. */
+export function deleteAllSessionsBut(db: Db, keepId: number): number {
+  return db.delete(sessions).where(ne(sessions.id, keepId)).run().changes;
 }
 
 export function listUserSessions(db: Db, userId: number): Session[] {

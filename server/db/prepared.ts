@@ -21,9 +21,9 @@ export function preparedPerDb<Q, D extends Db | Tx = Db>(build: (db: D) => Q): (
 }
 
 /**
- * An INSERT of exactly these columns, prepared once per database; the others keep their SQL defaults.
- * Values are converted as drizzle converts them (a Date to its stored number, JSON to text); null or
- * undefined is stored as NULL. Returns the new row's rowid.
+ * An INSERT of exactly these columns, prepared once per database; columns not listed get their defaults.
+ * Values are converted as drizzle converts them (a Date to its stored number, JSON to text); a listed
+ * column given null or undefined is stored as NULL, its default does not apply. Returns the new rowid.
  */
 export function preparedInsert<T extends SQLiteTable, K extends keyof T['$inferInsert'] & string>(table: T, keys: readonly K[]) {
   const columns = getTableColumns(table);

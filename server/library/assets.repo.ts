@@ -24,12 +24,16 @@ export const storedAssetColumns = [
 ] as const;
 export type StoredAsset = Pick<NewAsset, (typeof storedAssetColumns)[number]>;
 
-const insertAssetRow = preparedInsert(assets, storedAssetColumns);
-const insertMetadataRow = preparedInsert(assetMetadata, [
-  'assetId', 'make', 'model', 'lens', 'fNumber', 'exposureTime', 'iso', 'focalLength', 'orientation', 'latitude', 'longitude', 'altitude', 'rating', 'keywords', 'description', 'contentId',
-]);
+/** What ingest reads from a file into asset_metadata (the place is named later). */
+const storedMetadataColumns = [
+  'make', 'model', 'lens', 'fNumber', 'exposureTime', 'iso', 'focalLength', 'orientation', 'latitude', 'longitude', 'altitude', 'rating', 'keywords', 'description', 'contentId',
+] as const;
+export type StoredMetadata = Pick<NewAssetMetadata, (typeof storedMetadataColumns)[number]>;
 
-export function insertAsset(tx: Tx, asset: StoredAsset, metadata: Omit<NewAssetMetadata, 'assetId' | 'place'>): number {
+const insertAssetRow = preparedInsert(assets, storedAssetColumns);
+const insertMetadataRow = preparedInsert(assetMetadata, ['assetId', ...storedMetadataColumns]);
+
+export function insertAsset(tx: Tx, asset: StoredAsset, metadata: StoredMetadata): number {
   const id = insertAssetRow(tx, asset);
   insertMetadataRow(tx, { ...metadata, keywords: metadata.keywords ?? [], assetId: id });
   return id;
