@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiTokenService } from '../server/auth/api-tokens.service.js';
 import { totpPurpose } from '../server/auth/second-factor.js';
 import { hashSecretToken } from '../server/auth/secret-token.js';
+import { SessionService } from '../server/auth/sessions.service.js';
 import { newTotpSecret } from '../server/auth/totp.js';
 import { findUserById, updateUser } from '../server/users/users.repo.js';
 import { createUser } from '../server/users/users.service.js';
@@ -244,6 +245,8 @@ describe('settings and the audit log', () => {
     const opa = await signedIn('opa');
     const { token } = new ApiTokenService(v.ctx.db).create(findUserById(v.ctx.db, v.ownerId)!, { name: 'backup', scope: 'full' }, client);
     const device = new WebClient(server.url, { authorization: `Bearer ${token}`, accept: 'application/json' });
+    // Someone half way through signing in (password given, code still owed) is signed out too.
+    const halfway = new SessionService(v.ctx.db, v.config).start(olga.id, 'mfa', client).session;
     const others = sql('SELECT count(*) AS n FROM sessions')[0]!.n as number;
 
     await admin.get('/admin/settings');
@@ -253,6 +256,7 @@ describe('settings and the audit log', () => {
     for (const web of [anna, opa]) expect((await web.get('/')).headers.get('location')).toBe('/login?next=%2F');
     expect((await admin.get('/admin/settings')).status).toBe(200);
     expect(sql('SELECT count(*) AS n FROM sessions')).toEqual([{ n: 1 }]);
+    expect(sql('SELECT id FROM sessions WHERE id = ?', halfway.id)).toEqual([]);
     expect((await device.get('/api/v1/me')).status).toBe(200);
     expect(sql("SELECT actor_name AS who, detail FROM audit_log WHERE event = 'everyone-signed-out'")).toEqual([{ who: 'olga', detail: `${others - 1} sessions ended` }]);
   });
