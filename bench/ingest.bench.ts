@@ -85,8 +85,8 @@ export async function benchIngest(): Promise<void> {
     spread(wall);
     row('CPU time, all threads', perPhoto(median(rounds.map((r) => r.heirloom.cpuSeconds))), perPhoto(median(rounds.map((r) => r.baseline.cpuSeconds))), median(cpu));
     spread(cpu);
-    const heirloom = { maxRssKb: Math.max(...rounds.map((r) => r.heirloom.maxRssKb)) };
-    console.log(`${'peak RSS of the import process'.padEnd(34)} ${`${(heirloom.maxRssKb / 1024).toFixed(0)} MB`.padStart(14)}`);
+    const peakRssKb = Math.max(...rounds.map((r) => r.heirloom.maxRssKb));
+    console.log(`${'peak RSS of the import process'.padEnd(34)} ${`${(peakRssKb / 1024).toFixed(0)} MB`.padStart(14)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
