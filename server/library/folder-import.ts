@@ -122,7 +122,8 @@ export async function importFolder(ingest: IngestService, scan: FolderScan, opts
       opts.onProgress?.(progress);
     }
   };
-  const workers = Math.max(1, opts.concurrency ?? os.availableParallelism());
+  // One more than the cores: while one file waits on fsync, the others keep every core busy.
+  const workers = Math.max(1, opts.concurrency ?? os.availableParallelism() + 1);
   await Promise.all(Array.from({ length: workers }, worker));
   summary.notReached = scan.files.length - progress.files;
   return summary;

@@ -28,6 +28,12 @@ interface RawImage {
 
 /** Each file is decoded once: libvips' operation cache would only hold on to memory. */
 sharp.cache(false);
+/**
+ * One libvips thread per operation: a photo's decode runs in sequence anyway, so more threads per image only
+ * added synchronisation (measured: no slower one photo at a time, faster several at a time). Cores are kept
+ * busy by handling several files at once instead (import workers, concurrent uploads).
+ */
+sharp.concurrency(1);
 
 /** libvips' own default (0x3FFF²): a 16k × 16k panorama passes, a decompression bomb does not. */
 export const PIXEL_LIMIT = 268_402_689;
