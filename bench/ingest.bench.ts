@@ -20,11 +20,7 @@ const ROUNDS = 9;
 const WARMUP_PHOTOS = 8;
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'import-child.js');
 
-/**
- * What any photo app must do at least: one decode with shrink-on-load, then a preview and a thumbnail. With
- * one libvips thread per image, as Heirloom runs it (server/media/previews.ts): faster here too, so the
- * ratio is not flattered by the threading.
- */
+/** What any photo app must do at least: one decode with shrink-on-load, then a preview and a thumbnail. */
 async function bareSharp(file: string): Promise<void> {
   const input = await readFile(file);
   const { data, info } = await sharp(input, { sequentialRead: true, autoOrient: true }).resize(1440, 1440, { fit: 'inside', withoutEnlargement: true }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -75,6 +71,7 @@ export async function benchIngest(): Promise<void> {
     for (let i = 0; i < WARMUP_PHOTOS; i++) warm.push(await makeCamera12mp(path.join(warmup, `warm-${i}.jpg`), 9001 + i));
     const vault = startVault();
     await vault.ask<ImportRun>({ import: warmup });
+    // sharp's default on glibc Linux, which any MALLOC_ARENA_MAX in the environment would turn into one per core; Heirloom sets the same.
     sharp.concurrency(1);
     await pool(warm, CONCURRENCY, bareSharp);
     const heirloomRun = () => vault.ask<ImportRun>({ import: photos });
