@@ -1,3 +1,5 @@
+// As the CLI loads it (server/cli.ts): first, so drizzle's modules resolve the fast way.
+import '../server/drizzle-resolve.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

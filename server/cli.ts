@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './drizzle-resolve.js';
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, unknownVariables } from './config.js';
