@@ -3,8 +3,8 @@ import { registerHooks, type ResolveFnOutput } from 'node:module';
 /**
  * Resolves drizzle-orm's modules without Node re-reading its package.json each time. Node 24 reads a package's
  * `exports` map anew for each ESM `.js` file it loads from it and for each bare import of it, and
- * drizzle-orm's map holds 447 entries: its ~300 files and our ~60 imports of it cost about 2 s of start-up
- * and left ~100 MB more resident for good (a server idle at 278 MB RSS instead of 181 MB). Inside
+ * drizzle-orm's map holds 447 entries: its ~110 files and our ~60 imports of it cost about 1 s of start-up
+ * and left ~120 MB more resident for good (a server idle at 278 MB RSS instead of about 150 MB). Inside
  * drizzle-orm a relative specifier is a plain URL join and its package type makes every `.js` ESM; a bare
  * import of it resolves the same from every file of ours, so once is enough. Imported first by the CLI.
  */

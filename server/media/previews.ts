@@ -29,9 +29,9 @@ interface RawImage {
 /** Each file is decoded once: libvips' operation cache would only hold on to memory. */
 sharp.cache(false);
 /**
- * One libvips thread per operation: a photo's decode runs in sequence anyway, so more threads per image only
- * added synchronisation (measured: no slower one photo at a time, faster several at a time). Cores are kept
- * busy by handling several files at once instead (import workers, concurrent uploads).
+ * One libvips thread per operation, whatever MALLOC_ARENA_MAX says (sharp gives one per core when it is set, as
+ * in the image): a photo's decode runs in sequence anyway, so more threads per image only added synchronisation
+ * (an import ran ~4% faster). Cores are kept busy by handling several files at once (import workers, uploads).
  */
 sharp.concurrency(1);
 
