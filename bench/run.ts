@@ -1,4 +1,5 @@
 import { benchIngest } from './ingest.bench.js';
+import { benchMemory } from './memory.bench.js';
 import { benchReplication } from './replication.bench.js';
 import { benchScrub } from './scrub.bench.js';
 import { benchSearch } from './search.bench.js';
@@ -8,6 +9,8 @@ import { benchVideo } from './video.bench.js';
 
 // Each figure is a ratio against a baseline measured in this same run on this same machine.
 console.log(`Heirloom bench · node ${process.version} · ${new Date().toISOString()}\n`);
+await benchMemory();
+console.log();
 await benchVault();
 console.log();
 await benchVideo();
