@@ -36,7 +36,7 @@ async function bareRun(files: string[]): Promise<ImportRun> {
 }
 
 /** The vault process of import-child.ts: one request at a time, each answered by its next message. */
-function startVault(): { ask<T>(request: ImportRequest): Promise<T> } {
+function startVault(): { ask<T>(request: ImportRequest): Promise<T>; stop(): void } {
   // The allocator setting the Docker image ships with (see Dockerfile).
   const child = fork(childScript, { env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
   let failed: Error | undefined;
@@ -55,11 +55,14 @@ function startVault(): { ask<T>(request: ImportRequest): Promise<T> } {
       child.send(request);
       return answer;
     },
+    /** Ends the process when the bench failed before asking it to finish. */
+    stop: () => void (child.exitCode === null && child.kill()),
   };
 }
 
 export async function benchIngest(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'heirloom-bench-ingest-'));
+  const vault = startVault();
   try {
     const photos = path.join(dir, 'photos');
     await mkdir(photos);
@@ -69,7 +72,6 @@ export async function benchIngest(): Promise<void> {
     for (let i = 0; i < PHOTOS; i++) files.push(await makeCamera12mp(path.join(photos, `IMG_${1000 + i}.JPG`), i + 1));
     const warm: string[] = [];
     for (let i = 0; i < WARMUP_PHOTOS; i++) warm.push(await makeCamera12mp(path.join(warmup, `warm-${i}.jpg`), 9001 + i));
-    const vault = startVault();
     await vault.ask<ImportRun>({ import: warmup });
     // sharp's default on glibc Linux, which any MALLOC_ARENA_MAX in the environment would turn into one per core; Heirloom sets the same.
     sharp.concurrency(1);
@@ -103,6 +105,7 @@ export async function benchIngest(): Promise<void> {
     spread(cpu);
     console.log(`${'peak RSS of the import process'.padEnd(34)} ${`${(maxRssKb / 1024).toFixed(0)} MB`.padStart(14)}`);
   } finally {
+    vault.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
