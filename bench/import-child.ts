@@ -30,7 +30,7 @@ await Keyring.generate().save(keyFile);
 const ctx = await openContext(loadConfig({ HEIRLOOM_DATA_DIR: path.join(dir, 'data'), HEIRLOOM_KEY_FILE: keyFile }), createLogger('silent'));
 let round = 0;
 
-/** As `heirloom import` runs: its default number of files at once. */
+/** As `heirloom import` runs: its default number of files at once (one per core). */
 async function importOnce(folder: string): Promise<ImportRun> {
   const owner = await createUser(ctx.db, { username: `bench${round++}`, role: 'member', password: 'bench password 1' });
   const scan = await scanFolder(folder);

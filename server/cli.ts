@@ -42,7 +42,7 @@ program
   .description('import a folder of photos and videos (recursively) for a user; safe to interrupt and rerun')
   .argument('<dir>', 'folder to import; symlinks inside it are not followed')
   .requiredOption('-u, --user <name>', 'who the photos belong to')
-  .option('-j, --jobs <n>', `files processed at once (default: one more than the CPU cores, ${os.availableParallelism() + 1} here)`, positiveInt)
+  .option('-j, --jobs <n>', `files processed at once (default: one per CPU core, ${os.availableParallelism()} here)`, positiveInt)
   .action(async (dir: string, opts: { user: string; jobs?: number }) => {
     const { config, log } = setup('warn');
     const { importCommand } = await import('./cli/import.command.js');

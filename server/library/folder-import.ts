@@ -122,8 +122,8 @@ export async function importFolder(ingest: IngestService, scan: FolderScan, opts
       opts.onProgress?.(progress);
     }
   };
-  // One more than the cores: while one file waits on fsync, the others keep every core busy.
-  const workers = Math.max(1, opts.concurrency ?? os.availableParallelism() + 1);
+  // One per core: one more hid the waits on fsync (~8% faster) but took the peak RSS of a 10k-photo import over 500 MB.
+  const workers = Math.max(1, opts.concurrency ?? os.availableParallelism());
   await Promise.all(Array.from({ length: workers }, worker));
   summary.notReached = scan.files.length - progress.files;
   return summary;
