@@ -1,7 +1,4 @@
-// As the CLI loads it (server/cli.ts): first, so drizzle's modules resolve the fast way.
-import '../server/drizzle-resolve.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../server/config.js';
 import { openContext } from '../server/context.js';
@@ -23,8 +20,10 @@ export interface ImportRun {
  * One vault in its own process that imports folders on request, each for a new account (dedupe is per
  * account, so the same photos import afresh every round). The process lives for the whole bench: its
  * import runs sit right beside the baseline's runs in time, and its peak RSS, sent last, is the imports' alone.
+ * Usage: fork('import-child.js', [<an empty dir for the vault, which the bench removes>]).
  */
-const dir = await mkdtemp(path.join(os.tmpdir(), 'heirloom-bench-import-'));
+const dir = process.argv[2]!;
+await mkdir(dir, { recursive: true });
 const keyFile = path.join(dir, 'master.key');
 await Keyring.generate().save(keyFile);
 const ctx = await openContext(loadConfig({ HEIRLOOM_DATA_DIR: path.join(dir, 'data'), HEIRLOOM_KEY_FILE: keyFile }), createLogger('silent'));
@@ -49,7 +48,6 @@ process.on('message', (request: ImportRequest) => {
     if ('done' in request) {
       const maxRssKb = process.resourceUsage().maxRSS;
       await ctx.close();
-      await rm(dir, { recursive: true, force: true });
       process.send!({ maxRssKb }, () => process.disconnect());
       return;
     }

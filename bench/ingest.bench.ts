@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,8 @@ const ROUNDS = 9;
  */
 const WARMUP_PHOTOS = 8;
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'import-child.js');
+/** Registered before the child's static imports resolve, as the CLI registers it before its commands' dynamic imports. */
+const drizzleResolve = new URL('../server/drizzle-resolve.js', import.meta.url).href;
 
 /** What any photo app must do at least: one decode with shrink-on-load, then a preview and a thumbnail. */
 async function bareSharp(file: string): Promise<void> {
@@ -35,18 +38,26 @@ async function bareRun(files: string[]): Promise<ImportRun> {
   return { seconds, cpuSeconds: (user + system) / 1e6 };
 }
 
-/** The vault process of import-child.ts: one request at a time, each answered by its next message. */
-function startVault(): { ask<T>(request: ImportRequest): Promise<T>; stop(): void } {
+/**
+ * The vault process of import-child.ts, its vault in `dir`. Requests go one at a time, so each is answered
+ * by the child's next message.
+ */
+function startVault(dir: string): { ask<T>(request: ImportRequest): Promise<T>; stop(): Promise<void> } {
   // The allocator setting the Docker image ships with (see Dockerfile).
-  const child = fork(childScript, { env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
+  const child = fork(childScript, [dir], { env: { ...process.env, MALLOC_ARENA_MAX: '2' }, execArgv: ['--import', drizzleResolve] });
+  const exited = once(child, 'exit');
   let failed: Error | undefined;
   const waiters: { resolve(message: unknown): void; reject(err: Error): void }[] = [];
-  const ready = new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-  child.on('message', (message) => waiters.shift()?.resolve(message));
-  child.on('exit', (code) => {
-    failed = new Error(`the import process exited (${code ?? 'signal'})`);
+  const fail = (err: Error) => {
+    failed ??= err;
     for (const w of waiters.splice(0)) w.reject(failed);
-  });
+  };
+  const ready = new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  // Seen by ask(); a child that dies while the fixtures are still being made must not end the bench unhandled.
+  ready.catch(() => undefined);
+  child.on('message', (message) => waiters.shift()?.resolve(message));
+  child.on('error', fail);
+  child.on('exit', (code) => fail(new Error(`the import process exited (${code ?? 'signal'})`)));
   return {
     async ask<T>(request: ImportRequest): Promise<T> {
       await ready;
@@ -55,14 +66,17 @@ function startVault(): { ask<T>(request: ImportRequest): Promise<T>; stop(): voi
       child.send(request);
       return answer;
     },
-    /** Ends the process when the bench failed before asking it to finish. */
-    stop: () => void (child.exitCode === null && child.kill()),
+    /** Waits for the process to end, ending it first when the bench failed before asking it to finish. */
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null && !failed) child.kill();
+      await exited;
+    },
   };
 }
 
 export async function benchIngest(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'heirloom-bench-ingest-'));
-  const vault = startVault();
+  const vault = startVault(path.join(dir, 'vault'));
   try {
     const photos = path.join(dir, 'photos');
     await mkdir(photos);
@@ -105,7 +119,7 @@ export async function benchIngest(): Promise<void> {
     spread(cpu);
     console.log(`${'peak RSS of the import process'.padEnd(34)} ${`${(maxRssKb / 1024).toFixed(0)} MB`.padStart(14)}`);
   } finally {
-    vault.stop();
+    await vault.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

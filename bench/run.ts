@@ -7,7 +7,7 @@ import { benchTimeline } from './timeline.bench.js';
 import { benchVault } from './vault.bench.js';
 import { benchVideo } from './video.bench.js';
 
-// Each figure is a ratio against a baseline measured in this same run on this same machine.
+// Each figure stands next to a baseline measured in this same run on this same machine (a ratio, or memory beside an idle Node).
 console.log(`Heirloom bench · node ${process.version} · ${new Date().toISOString()}\n`);
 await benchMemory();
 console.log();
