@@ -4,7 +4,12 @@ import { preparedInsert, preparedPerDb } from '../db/prepared.js';
 import type { SealedBlob } from './encrypt.js';
 import { blobs, stagedBlobs, type BlobKind, type BlobRow } from './blobs.table.js';
 
-export function blobRow(sealed: SealedBlob, kind: BlobKind) {
+/** The columns a stored blob's row is written with (the rest start at their defaults). */
+const blobColumns = ['id', 'kind', 'cipherSize', 'cipherSha256', 'plainSize', 'plainSha256', 'keyVersion', 'wrappedDek'] as const;
+/** Typed by the column list, so a field added here without its column cannot be dropped silently. */
+export type NewBlobRow = Pick<typeof blobs.$inferInsert, (typeof blobColumns)[number]>;
+
+export function blobRow(sealed: SealedBlob, kind: BlobKind): NewBlobRow {
   return {
     id: sealed.blobId,
     kind,
@@ -17,10 +22,10 @@ export function blobRow(sealed: SealedBlob, kind: BlobKind) {
   };
 }
 
-const insertBlobRow = preparedInsert(blobs, ['id', 'kind', 'cipherSize', 'cipherSha256', 'plainSize', 'plainSha256', 'keyVersion', 'wrappedDek']);
+const insertBlobRow = preparedInsert(blobs, blobColumns);
 
 /** One prepared statement per row (a statement sized to the rows would be parsed anew each time): give a transaction for several. */
-export function insertBlobs(tx: Tx | Db, rows: ReturnType<typeof blobRow>[]): void {
+export function insertBlobs(tx: Tx | Db, rows: NewBlobRow[]): void {
   for (const row of rows) insertBlobRow(tx, row);
 }
 
